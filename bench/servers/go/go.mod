@@ -1,0 +1,3 @@
+module gannet.bench/goserver
+
+go 1.19
