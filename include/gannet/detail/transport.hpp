@@ -1,0 +1,36 @@
+// The connection as seen by a Request and a ResponseStream. Implemented by the HTTP connection;
+// users never touch it.
+#pragma once
+
+#include <gannet/task.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace gannet::detail {
+
+class Transport {
+  public:
+    /// The next piece of the request body (decoded from chunked framing), or nullopt at its end
+    /// or on an error (see body_error()). The view is valid until the next call.
+    virtual Task<std::optional<std::string_view>> read_body() = 0;
+    /// 0 while the body is fine; otherwise the status that describes what went wrong
+    /// (400 malformed framing, 408 timed out, 413 over the limit, 499 client went away).
+    virtual int body_error() const noexcept = 0;
+    /// Sets the body limit for this request (a per-route override), before the body is read.
+    virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
+    /// Queues `bytes` for the client and flushes; suspends while more than the connection's
+    /// write buffer limit is pending. False once the client is gone.
+    virtual Task<bool> write(std::string_view bytes) = 0;
+    /// True once the peer has gone away or the connection failed.
+    virtual bool closed() const noexcept = 0;
+    /// The connection must close once the current response is complete (an unframed or
+    /// broken response).
+    virtual void close_after_response() noexcept = 0;
+
+  protected:
+    ~Transport() = default;
+};
+
+}  // namespace gannet::detail

@@ -1,0 +1,13 @@
+// The umbrella header: everything a Gannet application needs.
+#pragma once
+
+#include <gannet/app.hpp>
+#include <gannet/cookie.hpp>
+#include <gannet/http_types.hpp>
+#include <gannet/middleware.hpp>
+#include <gannet/request.hpp>
+#include <gannet/response.hpp>
+#include <gannet/response_stream.hpp>
+#include <gannet/runtime.hpp>
+#include <gannet/task.hpp>
+#include <gannet/url.hpp>

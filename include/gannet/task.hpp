@@ -1,0 +1,171 @@
+// Task<T>: a lazy C++20 coroutine with symmetric transfer.
+//
+// A Task does nothing until it is awaited; awaiting it starts the body and resumes the awaiter
+// when the body finishes (by symmetric transfer, so long chains of co_await never grow the
+// stack). Exceptions thrown in the body are rethrown at the co_await site.
+//
+// Which thread resumes: a Task resumes on whatever thread completes the awaitable it is suspended
+// on. Every awaitable in gannet (sockets, timers, offload, mailbox) completes on the worker that
+// owns the connection, so a handler always runs on its connection's worker.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace gannet {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+// Coroutine frames come from a per-thread free list of size classes, so a steady stream of
+// async handlers does not touch malloc after warm-up.
+void* frame_allocate(std::size_t size);
+void frame_deallocate(void* p, std::size_t size) noexcept;
+
+struct PromiseBase {
+    std::coroutine_handle<> continuation = std::noop_coroutine();
+    std::exception_ptr error;
+
+    static void* operator new(std::size_t size) { return frame_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+
+    struct FinalAwaiter {
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+            return h.promise().continuation;
+        }
+        void await_resume() const noexcept {}
+    };
+
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    FinalAwaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { error = std::current_exception(); }
+};
+
+template <class T>
+struct Promise : PromiseBase {
+    alignas(T) unsigned char storage[sizeof(T)];
+    bool has_value = false;
+
+    Task<T> get_return_object() noexcept;
+    template <class U>
+    requires std::is_convertible_v<U&&, T>
+    void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+        ::new (static_cast<void*>(storage)) T(std::forward<U>(v));
+        has_value = true;
+    }
+    T& value() noexcept { return *std::launder(reinterpret_cast<T*>(storage)); }
+    ~Promise() {
+        if (has_value) value().~T();
+    }
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+    Task<void> get_return_object() noexcept;
+    void return_void() const noexcept {}
+};
+
+}  // namespace detail
+
+/// A lazily started coroutine returning T. Move-only; destroying an unfinished Task destroys its
+/// frame (and with it every local of the suspended body).
+template <class T>
+class [[nodiscard]] Task {
+  public:
+    using promise_type = detail::Promise<T>;
+    using Handle = std::coroutine_handle<promise_type>;
+
+    Task() noexcept = default;
+    explicit Task(Handle h) noexcept : h_(h) {}
+    Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    Task& operator=(Task&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+    ~Task() { reset(); }
+
+    /// True when the task holds a coroutine.
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+    /// True when the body has run to completion.
+    bool done() const noexcept { return !h_ || h_.done(); }
+
+    auto operator co_await() && noexcept {
+        struct Awaiter {
+            Handle h;
+            bool await_ready() const noexcept { return !h || h.done(); }
+            std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+                h.promise().continuation = awaiting;
+                return h;
+            }
+            T await_resume() {
+                auto& p = h.promise();
+                if (p.error) std::rethrow_exception(p.error);
+                if constexpr (!std::is_void_v<T>) return std::move(p.value());
+            }
+        };
+        return Awaiter{h_};
+    }
+
+    /// Starts a task that nobody awaits; the owner keeps the Task (and so the frame) and learns
+    /// of completion through done() or its own signal.
+    void start() {
+        if (h_ && !h_.done()) h_.resume();
+    }
+
+    /// Releases ownership of the coroutine (used by spawn()).
+    Handle release() noexcept { return std::exchange(h_, {}); }
+
+  private:
+    void reset() noexcept {
+        if (h_) h_.destroy();
+        h_ = {};
+    }
+    Handle h_;
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+    return Task<T>{std::coroutine_handle<Promise<T>>::from_promise(*this)};
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+    return Task<void>{std::coroutine_handle<Promise<void>>::from_promise(*this)};
+}
+
+// A fire-and-forget coroutine that owns itself: it starts at once and frees its frame when done.
+struct Detached {
+    struct promise_type {
+        static void* operator new(std::size_t size) { return frame_allocate(size); }
+        static void operator delete(void* p, std::size_t size) noexcept {
+            frame_deallocate(p, size);
+        }
+        Detached get_return_object() const noexcept { return {}; }
+        std::suspend_never initial_suspend() const noexcept { return {}; }
+        std::suspend_never final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        void unhandled_exception() const noexcept;
+    };
+};
+Detached run_detached(Task<void> task);
+}  // namespace detail
+
+/// Starts `task` now and lets it run to completion on its own. An exception escaping it is
+/// logged and dropped. Call it on a worker thread; the task resumes on that worker.
+inline void spawn(Task<void> task) {
+    detail::run_detached(std::move(task));
+}
+
+}  // namespace gannet

@@ -1,0 +1,424 @@
+#include "http/connection.hpp"
+
+#include "http/serializer.hpp"
+#include "io/socket.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace gannet::http {
+
+namespace {
+
+// Read buffers are pooled per worker: an idle keep-alive connection holds none, so ten
+// thousand idle connections cost their sockets, not ten thousand buffers.
+struct BufferPool {
+    std::size_t size = 0;
+    std::vector<char*> free;
+    ~BufferPool() {
+        for (char* b : free) delete[] b;
+    }
+    char* get(std::size_t want) {
+        if (want != size) {
+            for (char* b : free) delete[] b;
+            free.clear();
+            size = want;
+        }
+        if (!free.empty()) {
+            char* b = free.back();
+            free.pop_back();
+            return b;
+        }
+        return new char[want];
+    }
+    void put(char* b, std::size_t cap) noexcept {
+        if (cap == size && free.size() < 256) {
+            free.push_back(b);
+        } else {
+            delete[] b;
+        }
+    }
+};
+
+thread_local BufferPool t_buffers;
+thread_local ConnectionStats t_stats;
+
+constexpr std::size_t kFlushThreshold = 64 * 1024;
+
+}  // namespace
+
+ConnectionStats& Connection::stats() noexcept {
+    return t_stats;
+}
+
+struct Connection::TimedWait {
+    TimedWait(Connection& conn, bool write, std::uint64_t timeout) noexcept
+        : c(conn), for_write(write), ms(timeout) {}
+    Connection& c;
+    bool for_write;
+    std::uint64_t ms;
+    bool await_ready() const noexcept {
+        return c.aborted_ || (for_write ? c.state_.writable : c.state_.readable);
+    }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        (for_write ? c.state_.writer : c.state_.reader) = h;
+        if (ms > 0) c.timer_.arm(ms);
+    }
+    bool await_resume() noexcept {
+        c.timer_.cancel();
+        return !c.timed_out_ && !c.aborted_;
+    }
+};
+
+Connection::Connection(int fd, const ServerLimits& limits, Service& service,
+                       std::string_view remote)
+    : limits_(limits), service_(service), parser_(limits.parser), timer_(this) {
+    state_.fd = fd;
+    std::size_t n = std::min(remote.size(), sizeof remote_ - 1);
+    std::memcpy(remote_, remote.data(), n);
+    remote_[n] = '\0';
+    req_.attach(this, std::string_view(remote_, n));
+}
+
+Connection::~Connection() {
+    timer_.cancel();
+    if (state_.fd >= 0) {
+        if (auto* w = io::Worker::current()) w->unwatch(state_);
+        io::close_fd(state_.fd);
+    }
+    release_buffer();
+}
+
+void Connection::start() {
+    io::Worker::current()->watch(state_);
+    // Data usually arrives with the connection: try reading before waiting for an edge.
+    state_.readable = true;
+    state_.writable = true;
+    task_ = run();
+    task_.start();
+}
+
+void Connection::on_timer(detail::TimerNode* n) noexcept {
+    Connection* c = static_cast<OwnedTimer*>(n)->owner;
+    c->timed_out_ = true;
+    ++t_stats.timeouts;
+    c->wake();
+}
+
+void Connection::wake() noexcept {
+    if (auto h = std::exchange(state_.reader, {})) {
+        h.resume();
+    } else if (auto w = std::exchange(state_.writer, {})) {
+        w.resume();
+    }
+}
+
+void Connection::drain() {
+    draining_ = true;
+    if (phase_ == Phase::idle) {
+        aborted_ = true;
+        wake();
+    }
+}
+
+void Connection::abort() {
+    aborted_ = true;
+    if (state_.fd >= 0) ::shutdown(state_.fd, SHUT_RDWR);
+    wake();
+}
+
+bool Connection::acquire_buffer() {
+    if (!buf_) {
+        cap_ = limits_.parser.max_header_bytes + limits_.body_window;
+        buf_ = t_buffers.get(cap_);
+    }
+    return true;
+}
+
+void Connection::release_buffer() noexcept {
+    if (buf_) {
+        t_buffers.put(buf_, cap_);
+        buf_ = nullptr;
+    }
+    pos_ = len_ = 0;
+}
+
+Task<void> Connection::run() {
+    try {
+        co_await serve();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gannet: connection from %s failed: %s\n", remote_, e.what());
+    }
+    timer_.cancel();
+    io::Worker::current()->unwatch(state_);
+    io::close_fd(state_.fd);
+    state_.fd = -1;
+    release_buffer();
+    set_finished();
+}
+
+Task<bool> Connection::fill(std::uint64_t timeout_ms) {
+    acquire_buffer();
+    timed_out_ = false;
+    for (;;) {
+        if (aborted_) co_return false;
+        if (state_.readable) {
+            if (len_ == cap_) co_return true;  // caller decides: the buffer is full
+            ssize_t n = ::recv(state_.fd, buf_ + len_, cap_ - len_, 0);
+            if (n > 0) {
+                len_ += static_cast<std::size_t>(n);
+                co_return true;
+            }
+            if (n == 0) {
+                broken_ = true;
+                co_return false;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                broken_ = true;
+                co_return false;
+            }
+            state_.readable = false;
+        }
+        if (!co_await TimedWait{*this, false, timeout_ms}) co_return false;
+    }
+}
+
+bool Connection::try_flush() noexcept {
+    while (out_pos_ < out_.size()) {
+        if (!state_.writable) return false;
+        ssize_t n = ::send(state_.fd, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+        if (n > 0) {
+            out_pos_ += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            state_.writable = false;
+            return false;
+        }
+        broken_ = true;
+        out_pos_ = out_.size();
+        break;
+    }
+    out_.clear();
+    out_pos_ = 0;
+    return !broken_;
+}
+
+// Written as a while loop on purpose: GCC 12 miscompiled the equivalent
+// `for (;;) { if (try_flush()) co_return true; ... if (!co_await ...) ... }` (the ramp handed out
+// a frame pointer 8 bytes off, so the first resume ran garbage). Clang 14 compiled both right.
+Task<bool> Connection::flush(std::uint64_t timeout_ms) {
+    while (!try_flush()) {
+        if (broken_) co_return false;
+        timed_out_ = false;
+        bool ok = co_await TimedWait{*this, true, timeout_ms};
+        if (!ok) {
+            broken_ = true;
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+void Connection::handle_protocol_error(int status, std::string_view reason) {
+    ++t_stats.protocol_errors;
+    service_.on_protocol_error(status, reason);
+    serialize_error(status, reason, current_date(), out_);
+    close_after_ = true;
+}
+
+void Connection::finish_request_body() {
+    if (body_done_) return;
+    if (body_error_ != 0) {
+        close_after_ = true;
+        return;
+    }
+    // Skip what has already arrived; a body still on the wire means closing (we will not
+    // read megabytes nobody asked for, and after an unanswered 100-continue the client may
+    // or may not send it).
+    if (body_kind_ == BodyKind::length) {
+        std::size_t avail = len_ - body_pos_;
+        std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(avail, body_left_));
+        body_pos_ += k;
+        body_left_ -= k;
+        body_done_ = body_left_ == 0;
+    } else if (body_kind_ == BodyKind::chunked) {
+        while (body_pos_ < len_) {
+            auto r = chunked_.next({buf_ + body_pos_, len_ - body_pos_});
+            body_pos_ += r.consumed;
+            if (r.status == ChunkedDecoder::Result::Status::done) {
+                body_done_ = true;
+                break;
+            }
+            if (r.status != ChunkedDecoder::Result::Status::data) break;
+        }
+    }
+    if (!body_done_) close_after_ = true;
+}
+
+Task<std::optional<std::string_view>> Connection::read_body_impl() {
+    using CS = ChunkedDecoder::Result::Status;
+    if (body_done_ || body_error_ != 0) co_return std::nullopt;
+    if (req_.head().expect_continue && !continue_sent_ && body_pos_ == len_) {
+        continue_sent_ = true;
+        out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+        if (!co_await flush(limits_.write_timeout_ms)) {
+            body_error_ = 499;
+            co_return std::nullopt;
+        }
+    }
+    for (;;) {
+        if (body_kind_ == BodyKind::length) {
+            std::size_t avail = len_ - body_pos_;
+            if (avail > 0) {
+                std::size_t k =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(avail, body_left_));
+                std::string_view piece(buf_ + body_pos_, k);
+                body_pos_ += k;
+                body_left_ -= k;
+                body_read_ += k;
+                if (body_left_ == 0) body_done_ = true;
+                co_return piece;
+            }
+        } else if (body_pos_ < len_) {
+            auto r = chunked_.next({buf_ + body_pos_, len_ - body_pos_});
+            body_pos_ += r.consumed;
+            if (r.status == CS::data) {
+                body_read_ += r.data.size();
+                if (body_read_ > body_limit_) {
+                    body_error_ = 413;
+                    close_after_ = true;
+                    co_return std::nullopt;
+                }
+                co_return r.data;
+            }
+            if (r.status == CS::done) {
+                body_done_ = true;
+                co_return std::nullopt;
+            }
+            if (r.status == CS::error) {
+                body_error_ = r.error_status;
+                close_after_ = true;
+                co_return std::nullopt;
+            }
+        }
+        // Everything before body_pos_ was handed out: keep the head in place, move the
+        // unconsumed tail (a partial chunk line) down to head_end_, and read more.
+        std::size_t keep = len_ - body_pos_;
+        if (body_pos_ > head_end_) {
+            std::memmove(buf_ + head_end_, buf_ + body_pos_, keep);
+            len_ = head_end_ + keep;
+            body_pos_ = head_end_;
+        }
+        if (len_ == cap_) {
+            body_error_ = 400;  // a chunk-size line longer than the whole body window
+            close_after_ = true;
+            co_return std::nullopt;
+        }
+        if (!co_await fill(limits_.body_timeout_ms)) {
+            body_error_ = timed_out_ ? 408 : 499;
+            close_after_ = true;
+            co_return std::nullopt;
+        }
+    }
+}
+
+Task<bool> Connection::write_impl(std::string_view bytes) {
+    if (broken_) co_return false;
+    out_ += bytes;
+    co_return co_await flush(limits_.write_timeout_ms);
+}
+
+Task<void> Connection::serve() {
+    for (;;) {
+        // Run every complete request in the buffer; responses accumulate in out_.
+        while (buf_ && pos_ < len_ && !close_after_) {
+            RequestHead& head = req_.head();
+            ParseResult r = parser_.parse({buf_ + pos_, len_ - pos_}, head);
+            if (r.status == ParseResult::Status::incomplete) break;
+            if (r.status == ParseResult::Status::error) {
+                handle_protocol_error(r.error_status, r.reason);
+                break;
+            }
+            head_end_ = pos_ + r.consumed;
+            body_pos_ = head_end_;
+            body_kind_ = head.body_kind;
+            body_left_ = head.body_kind == BodyKind::length ? head.content_length : 0;
+            body_done_ = head.body_kind == BodyKind::none ||
+                         (head.body_kind == BodyKind::length && head.content_length == 0);
+            body_read_ = 0;
+            body_error_ = 0;
+            body_limit_ = limits_.max_body;
+            continue_sent_ = false;
+            if (body_kind_ == BodyKind::chunked) chunked_.reset();
+            phase_ = Phase::handling;
+            ++t_stats.requests;
+
+            Response res;
+            Task<Response> task;
+            if (!service_.handle(req_, res, task)) res = co_await std::move(task);
+
+            finish_request_body();
+            bool keep =
+                head.keep_alive && !res.wants_close() && !close_after_ && !draining_ && !broken_;
+            if (!res.is_already_sent()) {
+                ResponseContext ctx{current_date(), head.method == "HEAD", keep,
+                                    head.version_minor};
+                serialize(res, ctx, out_);
+            }
+            if (!keep) close_after_ = true;
+            pos_ = body_pos_;
+            req_.reset();
+            phase_ = Phase::head;
+            head_started_ms_ = io::Worker::current()->now_ms();
+            if (out_.size() - out_pos_ >= kFlushThreshold &&
+                !co_await flush(limits_.write_timeout_ms))
+                co_return;
+        }
+        // One write for the whole batch.
+        if (out_pos_ < out_.size() && !try_flush() && !co_await flush(limits_.write_timeout_ms))
+            co_return;
+        if (close_after_ || broken_ || aborted_) co_return;
+
+        std::uint64_t timeout = limits_.idle_timeout_ms;
+        if (pos_ == len_) {
+            release_buffer();
+            phase_ = Phase::idle;
+            if (draining_) co_return;
+        } else {
+            if (pos_ > 0) {
+                std::memmove(buf_, buf_ + pos_, len_ - pos_);
+                len_ -= pos_;
+                pos_ = 0;
+            }
+            // The header timeout runs from the request's first byte, not from the last read:
+            // a client trickling one byte at a time cannot hold the connection forever.
+            std::uint64_t now = io::Worker::current()->now_ms();
+            std::uint64_t elapsed = now - head_started_ms_;
+            timeout =
+                elapsed >= limits_.header_timeout_ms ? 1 : limits_.header_timeout_ms - elapsed;
+        }
+        bool was_idle = phase_ == Phase::idle;
+        if (!co_await fill(timeout)) {
+            if (timed_out_ && !was_idle && !broken_) {
+                handle_protocol_error(408, "request header timeout");
+                co_await flush(limits_.write_timeout_ms);
+            }
+            co_return;
+        }
+        if (was_idle) {
+            phase_ = Phase::head;
+            head_started_ms_ = io::Worker::current()->now_ms();
+        }
+    }
+}
+
+}  // namespace gannet::http

@@ -1,0 +1,131 @@
+// Incremental, zero-copy HTTP/1.1 request-head parser and chunked body decoder (RFC 9112).
+// No I/O here: the connection feeds bytes and acts on the result.
+#pragma once
+
+#include <gannet/http_types.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gannet::http {
+
+/// The outcome of one parse call.
+struct ParseResult {
+    enum class Status : std::uint8_t { complete, incomplete, error };
+    Status status = Status::incomplete;
+    std::size_t consumed = 0;  ///< complete: bytes of the head, including the final CRLF CRLF
+    int error_status = 0;      ///< error: the status code to answer (400, 414, 431, 501, 505, 417)
+    std::string_view reason;   ///< error: a short static description, for logs and the body
+};
+
+/// Parses a request head.
+///
+/// parse() is called with the whole buffered input each time more bytes arrive (the buffer
+/// grows, its start does not move). It returns `incomplete` until the head is complete, then
+/// fills `out` with views into `buffer`. It reports errors as early as it can: a bad method
+/// byte or a request line over the target limit is an error before the head is complete.
+/// Strictness follows DESIGN.md section 5 (the strictest of nginx, llhttp and Go is the floor).
+///
+/// Choices where the RFCs leave room: up to four empty lines (8 bytes) before the request line
+/// are skipped and count toward max_header_bytes; bare LF is never a line ending; only
+/// HTTP/1.0 and HTTP/1.1 are accepted (other well-formed versions, 1.2 included, get 505);
+/// "Content-Length: 0" gives BodyKind::none; repeated Content-Length is 400 even when equal;
+/// Transfer-Encoding not ending in chunked is 400, other codings before a final chunked 501;
+/// an empty or malformed Host is 400; absolute-form accepts only http and https.
+class RequestParser {
+  public:
+    explicit RequestParser(ParserLimits limits = {}) noexcept : limits_(limits) {}
+
+    /// Parses the head at the start of `buffer` into `out` (cleared first). Stateless: call it
+    /// again on the grown buffer after `incomplete`. Allocates nothing once `out.headers` has
+    /// grown to the request's field count.
+    ParseResult parse(std::string_view buffer, RequestHead& out) const;
+
+    /// The limits this parser enforces.
+    const ParserLimits& limits() const noexcept { return limits_; }
+
+  private:
+    ParserLimits limits_;
+};
+
+/// Decodes a chunked body (RFC 9112 section 7.1) incrementally, in place: data spans it returns
+/// are views into the input it was given.
+class ChunkedDecoder {
+  public:
+    struct Result {
+        enum class Status : std::uint8_t { data, need_more, done, error };
+        Status status = Status::need_more;
+        std::size_t consumed = 0;  ///< input bytes used up by this call (always valid)
+        std::string_view data;     ///< data: body bytes (a view into the input)
+        int error_status = 0;      ///< error: 400; 413 over max_body; 431 over max_trailer_bytes
+        std::string_view reason;   ///< error: short static description
+    };
+
+    /// `max_body` bounds the decoded size; `max_trailer_bytes` the trailer section.
+    explicit ChunkedDecoder(std::uint64_t max_body = UINT64_MAX,
+                            std::size_t max_trailer_bytes = 16 * 1024) noexcept
+        : max_body_(max_body), max_trailer_bytes_(max_trailer_bytes) {}
+
+    /// Consumes from the front of `in`. Returns at most one span of body data per call; call
+    /// again with the rest of the input (`in.substr(consumed)`). `need_more` means every byte
+    /// given was consumed (or must be kept: `consumed` says how many may be dropped) and more
+    /// input is needed. `done` once the last chunk and the trailer section are consumed.
+    Result next(std::string_view in);
+
+    /// Trailer fields received after the last chunk (owned copies: the input is gone by then).
+    const std::vector<std::pair<std::string, std::string>>& trailers() const noexcept {
+        return trailers_;
+    }
+    /// Decoded body bytes so far.
+    std::uint64_t total() const noexcept { return total_; }
+    /// Back to the initial state, for the next request.
+    void reset() noexcept;
+
+  private:
+    // size: hex digits; size_bws: whitespace after the size (must lead to ';'); ext_*: the
+    // chunk-ext grammar of RFC 9112 7.1.1; size_lf: the LF ending the chunk line.
+    enum class State : std::uint8_t {
+        size,
+        size_bws,
+        ext_bws,
+        ext_name_start,
+        ext_name,
+        ext_after_name,
+        ext_value_start,
+        ext_token_value,
+        ext_quoted,
+        ext_quoted_pair,
+        size_lf,
+        data,
+        data_cr,
+        data_lf,
+        trailer,
+        done,
+        error,
+    };
+    // Bytes of chunk extensions allowed on one chunk line (from the first ';' or BWS to CR).
+    static constexpr std::size_t kMaxChunkExtBytes = 1024;
+
+    Result fail(int status, std::string_view reason) noexcept;
+    // One byte of a chunk extension; returns a reason when it is invalid.
+    std::string_view ext_step(unsigned char c) noexcept;
+
+    State state_ = State::size;
+    std::uint64_t chunk_left_ = 0;
+    std::uint64_t total_ = 0;
+    std::uint64_t max_body_;
+    std::size_t max_trailer_bytes_;
+    std::size_t size_digits_ = 0;
+    std::size_t ext_bytes_ = 0;
+    std::size_t trailer_bytes_ = 0;
+    int error_status_ = 0;  // sticky: every call after an error repeats it
+    std::string_view error_reason_;
+    std::string trailer_line_;  // the trailer line being received, CRLF included
+    std::vector<std::pair<std::string, std::string>> trailers_;
+};
+
+}  // namespace gannet::http

@@ -1,0 +1,44 @@
+// A hashed timer wheel, one per worker (DESIGN.md section 2): arming, re-arming and cancelling
+// are O(1) list operations with no syscall, so every request can move its connection's timeout.
+#pragma once
+
+#include <gannet/detail/timer_node.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace gannet::io {
+
+class TimerWheel {
+  public:
+    static constexpr std::uint64_t kTickMs = 8;
+    static constexpr std::size_t kSlots = 1024;  // 8 ms x 1024: ~8 s per revolution
+
+    TimerWheel() noexcept;
+    TimerWheel(const TimerWheel&) = delete;
+    TimerWheel& operator=(const TimerWheel&) = delete;
+    ~TimerWheel();
+
+    /// Arms `node` to fire at `now_ms + delay_ms` (re-arms when already armed).
+    void schedule(detail::TimerNode& node, std::uint64_t now_ms, std::uint64_t delay_ms) noexcept;
+    /// Unlinks `node`; harmless when it is not armed.
+    static void cancel(detail::TimerNode& node) noexcept;
+    /// Fires every timer due at or before `now_ms`. A fired timer is disarmed before its callback
+    /// runs, so the callback may re-arm it.
+    void advance(std::uint64_t now_ms);
+    /// Armed timers.
+    std::size_t size() const noexcept { return count_; }
+
+  private:
+    static std::size_t slot_of(std::uint64_t ms) noexcept { return (ms / kTickMs) % kSlots; }
+    void link(detail::TimerNode& node) noexcept;
+
+    // Each slot is a circular list with a sentinel head, so unlinking needs no slot index.
+    std::array<detail::TimerNode, kSlots> slots_;
+    std::uint64_t last_ms_ = 0;  // every tick up to here has been processed
+    std::size_t count_ = 0;
+    bool started_ = false;
+};
+
+}  // namespace gannet::io

@@ -1,0 +1,132 @@
+// A worker: one thread, one edge-triggered epoll loop, its own timers, sessions and mailbox
+// (DESIGN.md section 2). Nothing mutable is shared between workers; the mailbox is the only
+// way in from another thread.
+#pragma once
+
+#include "io/timer_wheel.hpp"
+
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace gannet::io {
+
+/// Readiness of one file descriptor registered with a worker's epoll, and the coroutines
+/// waiting on it. Edge-triggered: a flag stays set until the owner sees EAGAIN and clears it.
+struct FdState {
+    int fd = -1;
+    bool readable = false;
+    bool writable = false;
+    bool hangup = false;  ///< peer closed or error: reads will return 0 or an error
+    std::coroutine_handle<> reader;
+    std::coroutine_handle<> writer;
+};
+
+/// Awaitable: suspends until `s` is readable (or hung up). The caller re-checks by reading.
+struct Readable {
+    FdState& s;
+    bool await_ready() const noexcept { return s.readable; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { s.reader = h; }
+    void await_resume() const noexcept {}
+};
+
+/// Awaitable: suspends until `s` is writable (or hung up).
+struct Writable {
+    FdState& s;
+    bool await_ready() const noexcept { return s.writable; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { s.writer = h; }
+    void await_resume() const noexcept {}
+};
+
+/// Something a worker owns and must be able to stop: a connection, a listener.
+class Session {
+  public:
+    virtual ~Session() = default;
+    /// Graceful drain: finish what is in flight, then end. Idle sessions end now.
+    virtual void drain() = 0;
+    /// The drain deadline passed: end now.
+    virtual void abort() = 0;
+    /// True once the session has finished; the worker then destroys it at a safe point.
+    bool finished() const noexcept { return finished_; }
+
+  protected:
+    /// Marks the session finished; its worker destroys it at the end of the loop iteration
+    /// (never while an epoll batch may still refer to it).
+    void set_finished() noexcept;
+
+  private:
+    bool finished_ = false;
+    friend class Worker;
+    std::size_t index_ = 0;  // position in the worker's session table
+};
+
+class Worker {
+  public:
+    explicit Worker(unsigned index);
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker();
+
+    /// The worker running on this thread, or null off the workers.
+    static Worker* current() noexcept;
+
+    /// Runs the loop on the calling thread until stop() (or drain completion).
+    void run();
+
+    /// Runs `fn` on this worker's thread. Safe from any thread.
+    void post(std::function<void()> fn);
+
+    /// Registers `s.fd` (edge-triggered, in and out). `s` must stay alive until unwatch().
+    void watch(FdState& s);
+    /// Removes `s.fd` from epoll (call before closing the fd).
+    void unwatch(FdState& s) noexcept;
+
+    /// Takes ownership of a session; it is destroyed after it reports finished().
+    void adopt(std::unique_ptr<Session> s);
+    /// Sessions alive on this worker.
+    std::size_t sessions() const noexcept { return sessions_.size(); }
+
+    /// Begins a graceful drain of every session; the loop ends when none is left.
+    void drain();
+    /// Aborts every session that is still alive.
+    void abort_all();
+    /// Ends the loop at the next iteration.
+    void stop() noexcept { stopping_ = true; }
+
+    TimerWheel& timers() noexcept { return timers_; }
+    /// Monotonic milliseconds, sampled once per loop iteration.
+    std::uint64_t now_ms() const noexcept { return now_ms_; }
+    unsigned index() const noexcept { return index_; }
+    bool draining() const noexcept { return draining_; }
+
+    /// Called when a session finishes, so that listeners can resume accepting.
+    std::function<void()> on_session_end;
+
+  private:
+    friend class Session;
+    void run_mailbox();
+    void reap();
+    void update_clock() noexcept;
+
+    unsigned index_;
+    int epfd_ = -1;
+    int wakefd_ = -1;
+    FdState wake_state_;
+    TimerWheel timers_;
+    std::uint64_t now_ms_ = 0;
+    bool stopping_ = false;
+    bool draining_ = false;
+
+    std::vector<std::unique_ptr<Session>> sessions_;
+    std::vector<Session*> finished_sessions_;
+
+    std::mutex mailbox_mutex_;
+    std::vector<std::function<void()>> mailbox_;
+    std::vector<std::function<void()>> mailbox_run_;
+    bool wake_pending_ = false;  // guarded by mailbox_mutex_
+};
+
+}  // namespace gannet::io
