@@ -258,7 +258,34 @@ def session_pids(sid: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime (field 14 + 15 of /proc/<pid>/stat), summed over processes; all threads included."""
+    """The server's CPU time (user + system), summed over its processes and threads.
+
+    The same quantity as utime + stime in /proc/<pid>/stat, but read from the scheduler's own
+    nanosecond counter (/proc/<pid>/task/<tid>/schedstat, first field): the stat fields are sampled
+    at the timer tick and counted in 10 ms units, too coarse for a few seconds at low load.
+    Falls back to /proc/<pid>/stat where schedstat is missing.
+    """
+    if SCHEDSTAT:
+        total_ns = 0
+        for pid in pids:
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    total_ns += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+        return total_ns / 1e9
+    return stat_cpu_seconds(pids)
+
+
+SCHEDSTAT = Path("/proc/self/schedstat").exists()
+
+
+def stat_cpu_seconds(pids: list[int]) -> float:
+    """utime + stime (fields 14 + 15 of /proc/<pid>/stat), summed over processes; threads included."""
     total = 0
     for pid in pids:
         try:
@@ -447,8 +474,8 @@ def check_route(port: int, route: str) -> str | None:
 @dataclass
 class Config:
     rounds: int
-    duration: int  # wrk: whole seconds
-    warmup: int  # wrk warm-up before each measurement (0: none)
+    duration: float  # seconds per measurement
+    warmup: float  # warm-up before each measurement (0: none)
     open_duration: float
     open_warmup: float
     open_conns: int
@@ -470,11 +497,12 @@ def parse_args(argv: list[str]) -> Config:
     p = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run for CI: 1 round of 1 s, no warm-up, 1000 idle connections; "
+                   help="smoke run for CI: 1 round, 0.5 s per measurement after 0.2 s of warm-up, "
+                        "1000 idle connections; "
                         "writes bench/results/raw/quick/ unless --out is given")
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
-    p.add_argument("--duration", type=float, help="seconds per measurement (default 3; wrk rounds to whole seconds)")
-    p.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement (default 1)")
+    p.add_argument("--duration", type=float, help="seconds per measurement (default 3)")
+    p.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement, same load (default 0.5)")
     p.add_argument("--only", help="comma-separated servers: " + ",".join(s.name for s in SERVERS))
     p.add_argument("--scenarios", help="comma-separated scenarios: " + ",".join(DEFAULT_SCENARIOS))
     p.add_argument("--memory-conns", type=int, help="idle connections for the memory scenario (default 10000)")
@@ -499,8 +527,8 @@ def parse_args(argv: list[str]) -> Config:
     scenarios = pick(a.scenarios, SCENARIO_BY_NAME, "scenario")
     scenarios = [s for s in SCENARIOS if s in scenarios]
     rounds = a.rounds if a.rounds is not None else (1 if a.quick else 3)
-    duration = a.duration if a.duration is not None else (1 if a.quick else 3)
-    warmup = a.warmup if a.warmup is not None else (0 if a.quick else 1)
+    duration = a.duration if a.duration is not None else (0.5 if a.quick else 3)
+    warmup = a.warmup if a.warmup is not None else (0.2 if a.quick else 0.5)
     if rounds < 1 or duration <= 0 or warmup < 0:
         p.error("--rounds must be >= 1, --duration > 0, --warmup >= 0")
     ncpu = os.cpu_count() or 1
@@ -516,9 +544,8 @@ def parse_args(argv: list[str]) -> Config:
     if hard != resource.RLIM_INFINITY and mem > hard - 200:
         log(f"RLIMIT_NOFILE hard limit is {hard}: memory scenario uses {hard - 200} connections, not {mem}")
         mem = max(1, hard - 200)
-    return Config(rounds=rounds, duration=max(1, round(duration)), warmup=int(round(warmup)),
-                  open_duration=min(duration, 0.5) if a.quick else duration,
-                  open_warmup=0.25 if a.quick else max(0.5, warmup), open_conns=64, memory_conns=mem,
+    return Config(rounds=rounds, duration=duration, warmup=warmup,
+                  open_duration=duration, open_warmup=max(0.2, warmup), open_conns=64, memory_conns=mem,
                   quick=a.quick, servers=servers, scenarios=scenarios, out=out, raw=raw,
                   server_cpu=server_cpu, client_cpu=client_cpu)
 
@@ -579,21 +606,33 @@ class Bench:
             self.notes.append(msg)
         log("NOTE: " + msg)
 
-    def wrk(self, inst: Instance, s: Scenario, seconds: int) -> dict:
+    def wrk(self, inst: Instance, s: Scenario, seconds: float) -> dict:
+        """Runs wrk for `seconds` (fractions too) and returns its WRKJSON line.
+
+        wrk's -d takes whole seconds only, so it gets a longer -d and is stopped with SIGINT when
+        the time is up: it then stops its threads and reports the real elapsed time, as at -d.
+        """
         url = f"http://127.0.0.1:{inst.port}{s.path}"
         argv = self.cfg.pin(self.cfg.client_cpu) + [
-            "wrk", "-t1", f"-c{s.conns}", f"-d{seconds}s", "--timeout", "5s",
+            "wrk", "-t1", f"-c{s.conns}", f"-d{int(seconds) + 2}s", "--timeout", "5s",
             "-s", str(self.cfg.lua_dir / f"{s.name}.lua"), url]
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            p = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
-        except subprocess.TimeoutExpired as e:
-            raise HarnessError(f"wrk did not finish: {' '.join(argv)}") from e
+            out, err = p.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGINT)
+            try:
+                out, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired as e:
+                p.kill()
+                p.communicate()
+                raise HarnessError(f"wrk did not stop: {' '.join(argv)}") from e
         with open(self.cfg.raw / "wrk.log", "a") as f:
-            f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{p.stdout}{p.stderr}")
-        for line in p.stdout.splitlines():
+            f.write(f"\n=== {inst.sdef.name} {s.name} {seconds} s: {' '.join(argv)}\n{out}{err}")
+        for line in out.splitlines():
             if line.startswith("WRKJSON "):
                 return json.loads(line[len("WRKJSON "):])
-        raise HarnessError(f"wrk printed no result (exit {p.returncode}): {p.stderr.strip()[:300]}")
+        raise HarnessError(f"wrk printed no result (exit {p.returncode}): {err.strip()[:300]}")
 
     # -- scenario kinds ------------------------------------------------------------------------
 
@@ -602,9 +641,11 @@ class Bench:
         if self.cfg.warmup > 0:
             self.wrk(inst, s, self.cfg.warmup)
         pids = inst.pids()
-        c0, t0 = cpu_seconds(pids), time.monotonic()
+        c0, k0, t0 = cpu_seconds(pids), stat_cpu_seconds(pids), time.monotonic()
         res = self.wrk(inst, s, self.cfg.duration)
-        c1, t1 = cpu_seconds(inst.pids() or pids), time.monotonic()
+        pids = inst.pids() or pids
+        c1, k1, t1 = cpu_seconds(pids), stat_cpu_seconds(pids), time.monotonic()
+        run.extra["cpu_s_stat"] = k1 - k0
         run.requests = int(res["requests"])
         run.seconds = res["duration_us"] / 1e6
         run.rps = run.requests / run.seconds if run.seconds > 0 else 0.0
@@ -656,7 +697,8 @@ class Bench:
                     break
                 line = line.strip()
                 if line in ("measure-start", "measure-end"):
-                    marks[line] = (cpu_seconds(inst.pids()), time.monotonic())
+                    pids = inst.pids()
+                    marks[line] = (cpu_seconds(pids), time.monotonic(), stat_cpu_seconds(pids))
                 elif line.startswith("{"):
                     result = json.loads(line)
                     break
@@ -671,7 +713,8 @@ class Bench:
             f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{marks}\n{result}\n{err}")
         if result is None or len(marks) != 2:
             raise HarnessError(f"loadgen gave no result (exit {p.returncode}): {err.strip()[:300]}")
-        (c0, t0), (c1, t1) = marks["measure-start"], marks["measure-end"]
+        (c0, t0, k0), (c1, t1, k1) = marks["measure-start"], marks["measure-end"]
+        run.extra["cpu_s_stat"] = k1 - k0
         run.requests = int(result["completed"])
         run.seconds = float(result["duration_s"])
         run.rps = float(result["achieved_rate"])
@@ -683,7 +726,7 @@ class Bench:
         run.errors_detail = result["errors"]
         run.errors = int(result["errors"]["total"])
         run.rss_kib = rss_kib(inst.pids())
-        run.extra = {"scheduled": result["scheduled"]}
+        run.extra["scheduled"] = result["scheduled"]
         run.ok = run.requests > 0
         return run
 
@@ -888,7 +931,7 @@ class Bench:
                 self.note(f"{sdef.name} skipped: {why}")
         for s in cfg.scenarios:
             if s.kind == "todo":
-                self.note(f"{s.name}: {s.about}")
+                log(f"{s.name}: {s.about}")
         if any(s.kind == "open" for s in cfg.scenarios) and any(
                 sd.name not in self.skipped for sd in cfg.servers):
             self.calibrate()
@@ -903,6 +946,7 @@ class Bench:
             "elapsed_s": elapsed,
             "machine": machine,
             "versions": versions,
+            "cpu_source": "schedstat" if SCHEDSTAT else "stat",
             "config": {"rounds": cfg.rounds, "duration_s": cfg.duration, "warmup_s": cfg.warmup,
                        "open_duration_s": cfg.open_duration, "open_warmup_s": cfg.open_warmup,
                        "open_conns": cfg.open_conns, "memory_conns": cfg.memory_conns, "quick": cfg.quick,
