@@ -156,6 +156,16 @@ fi
 say "builds done in $((SECONDS - T0)) s"
 
 # ---- measure ------------------------------------------------------------------------------------
+# The driver runs in the background so that a signal to this script is forwarded to it at once
+# (bash runs traps only between commands); it stops its servers and exits.
+driver=""
+forward() { [[ -n "$driver" ]] && kill -TERM "$driver" 2>/dev/null || true; }
+trap forward INT TERM
+"$PY" "$BENCH/lib/harness.py" "${args[@]}" &
+driver=$!
 rc=0
-"$PY" "$BENCH/lib/harness.py" "${args[@]}" || rc=$?
+while true; do
+  wait "$driver" && rc=0 || rc=$?
+  kill -0 "$driver" 2>/dev/null || break
+done
 exit "$rc"

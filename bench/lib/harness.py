@@ -968,7 +968,7 @@ class Bench:
         (cfg.out / "latest.svg").write_text(report.svg(data))
 
         ok_runs = sum(1 for r in self.runs if r.ok)
-        bad_runs = sum(1 for r in self.runs if not r.ok)
+        bad_runs = sum(1 for r in self.runs if not r.ok and not r.note.startswith("harness failure"))
         n_skip = len(self.skipped) * len([s for s in cfg.scenarios if s.kind != "todo"]) + len(self.na)
         log(f"wrote {cfg.out / 'latest.md'} and latest.svg; raw data in {cfg.raw}")
         log(f"{len(self.runs)} measurements in {elapsed:.0f} s: {ok_runs} ok, {bad_runs} without a result "
@@ -978,7 +978,7 @@ class Bench:
         if not self.started_any and any(sd.name not in self.skipped for sd in cfg.servers):
             log("no server could be started at all: the harness is broken")
             failed += 1
-        if ok_runs == 0 and self.started_any and any(s.kind != "todo" for s in cfg.scenarios):
+        if not failed and ok_runs == 0 and self.started_any and any(s.kind != "todo" for s in cfg.scenarios):
             log("servers started but no measurement succeeded: the harness is broken")
             failed += 1
         print(f"bench: {ok_runs} passed, {failed} failed, {n_skip + bad_runs} skipped", flush=True)
