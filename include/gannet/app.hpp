@@ -27,6 +27,16 @@
 namespace gannet {
 
 class Next;
+class WebSocket;
+struct WebSocketOptions;
+class EventStream;
+struct SseOptions;
+class SseChannel;
+
+/// A WebSocket handler: runs for the life of the connection (see <gannet/websocket.hpp>).
+using WebSocketHandler = std::function<Task<>(Request&, WebSocket&)>;
+/// A Server-Sent Events handler: runs for the life of the stream (see <gannet/sse.hpp>).
+using SseHandler = std::function<Task<>(Request&, EventStream&)>;
 
 /// Middleware: `Task<Response> mw(Request& req, Next next)`; call `co_await next(req)` to run
 /// the rest of the chain (the onion), or return a Response without calling it.
@@ -244,6 +254,24 @@ class App {
 
     /// Routes under `prefix` with their own middleware.
     Group group(std::string_view prefix);
+
+    /// A WebSocket route: GET with an upgrade handshake, then `handler` runs for the life of
+    /// the connection. Implemented in the ws layer (src/app/app_ws.cpp).
+    App& ws(std::string_view pattern, WebSocketHandler handler);
+    App& ws(std::string_view pattern, WebSocketHandler handler, const WebSocketOptions& options);
+    /// Sends `message` to every WebSocket subscribed to `topic`, on every worker, in publish
+    /// order. Safe from any thread, including handlers.
+    void publish(std::string_view topic, std::string_view message, bool binary = false);
+
+    /// A Server-Sent Events route (GET). Implemented in the sse layer (src/app/app_sse.cpp).
+    App& sse(std::string_view pattern, SseHandler handler);
+    App& sse(std::string_view pattern, SseHandler handler, const SseOptions& options);
+    /// The SSE channel named `name`, created on first use; publish to it from any thread.
+    SseChannel& channel(std::string_view name);
+
+    /// Runs `fn` on every worker (in call order on each). Safe from any thread; does nothing
+    /// before start(). The building block of pub/sub fan-out.
+    void broadcast(std::function<void()> fn) const;
 
     /// Turns an exception from a handler into a response. The default answers HttpError with
     /// its status and message, and anything else with a bare 500 (the details go to stderr).

@@ -266,6 +266,11 @@ void AppCore::start() {
     for (auto& w : workers_) threads_.emplace_back([wp = w.get()] { wp->run(); });
 }
 
+void AppCore::broadcast(std::function<void()> fn) const {
+    if (!started_) return;
+    for (const auto& w : workers_) w->post(fn);
+}
+
 void AppCore::stop() noexcept {
     if (stop_requested_.exchange(true)) return;
     try {

@@ -31,6 +31,13 @@ class AppCore final : public http::Service {
     /// Runs layer middleware / the endpoint at flat position `index` of `route`'s chain.
     Task<Response> call(const Route& route, std::size_t index, Request& req) const;
 
+    /// Posts `fn` to every worker; a no-op before start().
+    void broadcast(std::function<void()> fn) const;
+    /// State owned by the ws and sse layers (topic registries, channels), kept per App.
+    std::shared_ptr<void> ws_state;
+    std::shared_ptr<void> sse_state;
+    std::mutex extension_mutex;  ///< guards creating ws_state / sse_state
+
     void listen(Config config);
     void start();
     void stop() noexcept;

@@ -72,7 +72,9 @@ struct Connection::TimedWait {
     }
     bool await_resume() noexcept {
         c.timer_.cancel();
-        return !c.timed_out_ && !c.aborted_;
+        // An upgraded connection (WebSocket) is told about a drain by ending its read.
+        bool drained = !for_write && c.draining_ && c.phase_ == Phase::upgraded;
+        return !c.timed_out_ && !c.aborted_ && !drained;
     }
 };
 
@@ -124,13 +126,27 @@ void Connection::drain() {
     if (phase_ == Phase::idle) {
         aborted_ = true;
         wake();
+    } else if (auto h = std::exchange(state_.reader, {})) {
+        // A WebSocket read or an SSE wait_closed(): let it see the drain. A body read simply
+        // waits again.
+        h.resume();
     }
+    wake_waiters();
+}
+
+void Connection::wake_waiters() noexcept {
+    // Resumed coroutines may add themselves again: take the list first.
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto h : waiters) h.resume();
 }
 
 void Connection::abort() {
     aborted_ = true;
+    broken_ = true;
     if (state_.fd >= 0) ::shutdown(state_.fd, SHUT_RDWR);
     wake();
+    wake_waiters();
 }
 
 bool Connection::acquire_buffer() {
@@ -331,10 +347,66 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
     }
 }
 
+namespace {
+struct Park {
+    std::vector<std::coroutine_handle<>>& list;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { list.push_back(h); }
+    void await_resume() const noexcept {}
+};
+}  // namespace
+
 Task<bool> Connection::write_impl(std::string_view bytes) {
     if (broken_) co_return false;
     out_ += bytes;
-    co_return co_await flush(limits_.write_timeout_ms);
+    if (writing_) {
+        // Another coroutine is flushing and will send these bytes too; wait only while the
+        // backlog is over the limit (that is the backpressure).
+        while (writing_ && !broken_ && out_.size() - out_pos_ > limits_.write_buffer_limit) {
+            co_await Park{waiters_};
+        }
+        co_return !broken_;
+    }
+    writing_ = true;
+    bool ok = co_await flush(limits_.write_timeout_ms);
+    writing_ = false;
+    wake_waiters();
+    co_return ok;
+}
+
+Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t timeout_ms,
+                                                                bool more) {
+    phase_ = Phase::upgraded;
+    if (draining_ || aborted_ || broken_) co_return std::nullopt;
+    if (!more && body_pos_ < len_) co_return std::string_view(buf_ + body_pos_, len_ - body_pos_);
+    // Keep the request head in place; move what is unconsumed down to just after it.
+    std::size_t keep = len_ - body_pos_;
+    if (body_pos_ > head_end_) {
+        std::memmove(buf_ + head_end_, buf_ + body_pos_, keep);
+        len_ = head_end_ + keep;
+        body_pos_ = head_end_;
+    }
+    if (len_ == cap_) co_return std::nullopt;  // the caller never consumed: a protocol error
+    if (!co_await fill(timeout_ms)) co_return std::nullopt;
+    co_return std::string_view(buf_ + body_pos_, len_ - body_pos_);
+}
+
+Task<void> Connection::wait_closed_impl() {
+    // Woken by the peer hanging up (the reader edge), a drain, or an abort.
+    while (!broken_ && !state_.hangup && !draining_ && !aborted_) {
+        if (state_.readable) {
+            // Bytes from a client that should only listen: read and drop them, or see EOF.
+            char scratch[512];
+            ssize_t n = ::recv(state_.fd, scratch, sizeof scratch, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                broken_ = true;
+                break;
+            }
+            if (n < 0 && errno != EINTR) state_.readable = false;
+            continue;
+        }
+        co_await TimedWait{*this, false, 0};
+    }
 }
 
 Task<void> Connection::serve() {

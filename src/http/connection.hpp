@@ -15,10 +15,12 @@
 #include <gannet/response.hpp>
 #include <gannet/task.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gannet::http {
 
@@ -71,18 +73,30 @@ class Connection final : public io::Session, public detail::Transport {
     int body_error() const noexcept override { return body_error_; }
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     Task<bool> write(std::string_view bytes) override { return write_impl(bytes); }
-    bool closed() const noexcept override { return broken_; }
+    bool closed() const noexcept override { return broken_ || state_.hangup; }
     void close_after_response() noexcept override { close_after_ = true; }
+    bool draining() const noexcept override { return draining_; }
+    Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) override {
+        return read_raw_impl(timeout_ms, more);
+    }
+    void consume_raw(std::size_t n) noexcept override {
+        body_pos_ = std::min(body_pos_ + n, len_);
+    }
+    bool timed_out() const noexcept override { return timed_out_; }
+    Task<void> wait_closed() override { return wait_closed_impl(); }
 
     static ConnectionStats& stats() noexcept;
 
   private:
-    enum class Phase : std::uint8_t { idle, head, handling, closing };
+    enum class Phase : std::uint8_t { idle, head, handling, upgraded };
 
     Task<void> run();
     Task<void> serve();
     Task<std::optional<std::string_view>> read_body_impl();
     Task<bool> write_impl(std::string_view bytes);
+    Task<std::optional<std::string_view>> read_raw_impl(std::uint64_t timeout_ms, bool more);
+    Task<void> wait_closed_impl();
+    void wake_waiters() noexcept;
     /// Reads more bytes into the buffer. Returns false on EOF, error, timeout or abort.
     Task<bool> fill(std::uint64_t timeout_ms);
     /// Writes everything in out_; false when the client is gone or too slow.
@@ -138,6 +152,8 @@ class Connection final : public io::Session, public detail::Transport {
     bool draining_ = false;
     bool aborted_ = false;
     bool close_after_ = false;
+    bool writing_ = false;  // a coroutine is inside flush(); others append and wait
+    std::vector<std::coroutine_handle<>> waiters_;  // writers over the limit, wait_closed()
     Task<void> task_;
 };
 

@@ -21,10 +21,29 @@ class Transport {
     /// Sets the body limit for this request (a per-route override), before the body is read.
     virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
     /// Queues `bytes` for the client and flushes; suspends while more than the connection's
-    /// write buffer limit is pending. False once the client is gone.
+    /// write buffer limit is pending. Several coroutines may write at once (a handler and a
+    /// pub/sub delivery): bytes of one call are never interleaved with another's. False once
+    /// the client is gone.
     virtual Task<bool> write(std::string_view bytes) = 0;
-    /// True once the peer has gone away or the connection failed.
+    /// True once the peer has gone away (or half-closed) or the connection failed.
     virtual bool closed() const noexcept = 0;
+    /// True once the server is shutting down: long-lived streams should end (WebSocket close
+    /// 1001, SSE end of stream).
+    virtual bool draining() const noexcept = 0;
+
+    /// For upgraded protocols (WebSocket): the bytes received after the request that are not
+    /// consumed yet, reading the socket first when there are none or when `more` is set.
+    /// nullopt when the peer is gone, `timeout_ms` passed with nothing new (timed_out() tells)
+    /// or the server began draining. The view is valid until consume_raw() or the next call.
+    virtual Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms,
+                                                           bool more) = 0;
+    /// Marks `n` bytes of the last read_raw() view as used.
+    virtual void consume_raw(std::size_t n) noexcept = 0;
+    /// True when the last wait ended because its timeout passed.
+    virtual bool timed_out() const noexcept = 0;
+    /// Suspends until closed() or draining() becomes true (for streams that only write, such
+    /// as SSE, to learn promptly that the client went away).
+    virtual Task<void> wait_closed() = 0;
     /// The connection must close once the current response is complete (an unframed or
     /// broken response).
     virtual void close_after_response() noexcept = 0;
