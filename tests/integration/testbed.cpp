@@ -16,6 +16,7 @@
 #include <gannet/gannet.hpp>
 #include <gannet/url.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -353,6 +354,20 @@ void add_stream_routes(App& app) {
     app.get("/offload-throw", [](Request&) -> Task<Response> {
         int value = co_await offload([]() -> int { throw HttpError(422, "offload failed"); });
         co_return Response::text(std::to_string(value));
+    });
+    // `kib` KiB of 'x' in 64 KiB writes: enough to fill the socket buffers of a client that
+    // does not read (write timeout, backpressure).
+    app.get("/big/{kib:int}", [](Request& req, ResponseStream& out) -> Task<> {
+        auto kib = req.param<std::int64_t>("kib");
+        out.content_length(static_cast<std::uint64_t>(kib) * 1024);
+        const std::string piece(64 * 1024, 'x');
+        std::int64_t left = kib * 1024;
+        bool ok = true;
+        while (ok && left > 0) {
+            auto n = std::min<std::int64_t>(left, static_cast<std::int64_t>(piece.size()));
+            ok = co_await out.write(std::string_view(piece).substr(0, static_cast<std::size_t>(n)));
+            left -= n;
+        }
     });
     app.get("/delay/{ms:int}", [](Request& req) -> Task<Response> {
         auto ms = req.param<std::int64_t>("ms");
