@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -368,6 +369,12 @@ void add_stream_routes(App& app) {
             ok = co_await out.write(std::string_view(piece).substr(0, static_cast<std::size_t>(n)));
             left -= n;
         }
+    });
+    // Which worker thread served the request (a hash of its id): lets tests see that
+    // connections spread over the workers.
+    app.get("/thread", [](Request&) {
+        return Response::text(
+            std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
     });
     app.get("/delay/{ms:int}", [](Request& req) -> Task<Response> {
         auto ms = req.param<std::int64_t>("ms");
