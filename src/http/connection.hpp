@@ -79,9 +79,7 @@ class Connection final : public io::Session, public detail::Transport {
     Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) override {
         return read_raw_impl(timeout_ms, more);
     }
-    void consume_raw(std::size_t n) noexcept override {
-        body_pos_ = std::min(body_pos_ + n, len_);
-    }
+    void consume_raw(std::size_t n) noexcept override { body_pos_ = std::min(body_pos_ + n, len_); }
     bool timed_out() const noexcept override { return timed_out_; }
     Task<void> wait_closed() override { return wait_closed_impl(); }
 

@@ -42,6 +42,11 @@ int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port, int
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // HTTP clients speak first: let accept() return only once the request has arrived, which
+    // saves a wake-up and an empty read per connection (the kernel still completes the
+    // handshake; a silent client is accepted after the timeout and meets the header timeout).
+    int defer_seconds = 10;
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
     if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
         int err = errno;
         freeaddrinfo(res);

@@ -81,8 +81,13 @@ class Worker {
 
     /// Registers `s.fd` (edge-triggered, in and out). `s` must stay alive until unwatch().
     void watch(FdState& s);
-    /// Removes `s.fd` from epoll (call before closing the fd).
+    /// Removes `s.fd` from epoll (needed only when the fd stays open; closing it is enough).
     void unwatch(FdState& s) noexcept;
+    /// Forgets the waiters of `s` before its fd is closed (close() itself leaves epoll).
+    static void forget(FdState& s) noexcept {
+        s.reader = {};
+        s.writer = {};
+    }
 
     /// Takes ownership of a session; it is destroyed after it reports finished().
     void adopt(std::unique_ptr<Session> s);
