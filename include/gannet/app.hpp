@@ -32,6 +32,7 @@ struct WebSocketOptions;
 class EventStream;
 struct SseOptions;
 class SseChannel;
+struct StaticOptions;
 
 /// A WebSocket handler: runs for the life of the connection (see <gannet/websocket.hpp>).
 using WebSocketHandler = std::function<Task<>(Request&, WebSocket&)>;
@@ -254,6 +255,13 @@ class App {
 
     /// Routes under `prefix` with their own middleware.
     Group group(std::string_view prefix);
+
+    /// Serves the files under `dir` at `prefix` (GET and HEAD): sendfile, ETag and
+    /// Last-Modified, conditional requests (304), single ranges (206/416), a MIME table, an
+    /// optional index file, and no way out of `dir`. Throws at start-up when `dir` is not a
+    /// readable directory. Implemented in src/app/app_static.cpp.
+    App& static_files(std::string_view prefix, std::string_view dir);
+    App& static_files(std::string_view prefix, std::string_view dir, const StaticOptions& options);
 
     /// A WebSocket route: GET with an upgrade handshake, then `handler` runs for the life of
     /// the connection. Implemented in the ws layer (src/app/app_ws.cpp).

@@ -3,6 +3,7 @@
 #include "http/serializer.hpp"
 #include "io/socket.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -394,6 +395,39 @@ Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t ti
     if (len_ == cap_) co_return std::nullopt;  // the caller never consumed: a protocol error
     if (!co_await fill(timeout_ms)) co_return std::nullopt;
     co_return std::string_view(buf_ + body_pos_, len_ - body_pos_);
+}
+
+Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_t count) {
+    if (broken_) co_return false;
+    // The head (and anything before it) goes first, through the normal path.
+    bool flushed = co_await flush(limits_.write_timeout_ms);
+    if (!flushed) co_return false;
+    auto off = static_cast<off_t>(offset);
+    while (count > 0 && !broken_) {
+        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30));
+        ssize_t n = state_.writable ? ::sendfile(state_.fd, fd, &off, chunk) : -1;
+        if (n > 0) {
+            count -= static_cast<std::uint64_t>(n);
+            continue;
+        }
+        if (n == 0) {  // the file is shorter than promised: the framing is broken
+            close_after_ = true;
+            co_return false;
+        }
+        if (state_.writable && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            broken_ = true;
+            co_return false;
+        }
+        if (errno == EINTR && state_.writable) continue;
+        state_.writable = false;
+        timed_out_ = false;
+        bool ready = co_await TimedWait{*this, true, limits_.write_timeout_ms};
+        if (!ready) {
+            broken_ = true;
+            co_return false;
+        }
+    }
+    co_return !broken_;
 }
 
 Task<void> Connection::wait_closed_impl() {

@@ -82,6 +82,9 @@ class Connection final : public io::Session, public detail::Transport {
     void consume_raw(std::size_t n) noexcept override { body_pos_ = std::min(body_pos_ + n, len_); }
     bool timed_out() const noexcept override { return timed_out_; }
     Task<void> wait_closed() override { return wait_closed_impl(); }
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override {
+        return send_file_impl(fd, offset, count);
+    }
 
     static ConnectionStats& stats() noexcept;
 
@@ -94,6 +97,7 @@ class Connection final : public io::Session, public detail::Transport {
     Task<bool> write_impl(std::string_view bytes);
     Task<std::optional<std::string_view>> read_raw_impl(std::uint64_t timeout_ms, bool more);
     Task<void> wait_closed_impl();
+    Task<bool> send_file_impl(int fd, std::uint64_t offset, std::uint64_t count);
     void wake_waiters() noexcept;
     /// Reads more bytes into the buffer. Returns false on EOF, error, timeout or abort.
     Task<bool> fill(std::uint64_t timeout_ms);

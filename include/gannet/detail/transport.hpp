@@ -25,6 +25,10 @@ class Transport {
     /// pub/sub delivery): bytes of one call are never interleaved with another's. False once
     /// the client is gone.
     virtual Task<bool> write(std::string_view bytes) = 0;
+    /// Sends `count` bytes of the open file `fd` from `offset` with sendfile(2), after anything
+    /// already queued; suspends while the socket is full. False once the client is gone (or
+    /// the file ended early, which also marks the connection to close).
+    virtual Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) = 0;
     /// True once the peer has gone away (or half-closed) or the connection failed.
     virtual bool closed() const noexcept = 0;
     /// True once the server is shutting down: long-lived streams should end (WebSocket close
