@@ -403,31 +403,28 @@ Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_
     bool flushed = co_await flush(limits_.write_timeout_ms);
     if (!flushed) co_return false;
     auto off = static_cast<off_t>(offset);
-    while (count > 0 && !broken_) {
-        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30));
-        ssize_t n = state_.writable ? ::sendfile(state_.fd, fd, &off, chunk) : -1;
-        if (n > 0) {
-            count -= static_cast<std::uint64_t>(n);
+    bool ok = true;
+    while (ok && count > 0 && !broken_) {
+        if (!state_.writable) {
+            timed_out_ = false;
+            ok = co_await TimedWait{*this, true, limits_.write_timeout_ms};
             continue;
         }
-        if (n == 0) {  // the file is shorter than promised: the framing is broken
-            close_after_ = true;
-            co_return false;
-        }
-        if (state_.writable && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            broken_ = true;
-            co_return false;
-        }
-        if (errno == EINTR && state_.writable) continue;
-        state_.writable = false;
-        timed_out_ = false;
-        bool ready = co_await TimedWait{*this, true, limits_.write_timeout_ms};
-        if (!ready) {
-            broken_ = true;
-            co_return false;
+        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30));
+        ssize_t n = ::sendfile(state_.fd, fd, &off, chunk);
+        if (n > 0) {
+            count -= static_cast<std::uint64_t>(n);
+        } else if (n == 0) {
+            close_after_ = true;  // the file is shorter than promised: the framing is broken
+            ok = false;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            state_.writable = false;
+        } else if (errno != EINTR) {
+            ok = false;
         }
     }
-    co_return !broken_;
+    if (!ok) broken_ = true;
+    co_return ok && !broken_;
 }
 
 Task<void> Connection::wait_closed_impl() {
