@@ -117,6 +117,33 @@ int main(int argc, char** argv) try {
         co_return Response::text("waited " + std::to_string(ms) + "ms\n");
     });
 
+    // Server-Sent Events: an event every 100 ms with an increasing id, resuming after
+    // Last-Event-ID.
+    app.sse("/events", [](Request&, EventStream& es) -> Task<> {
+        std::uint64_t id = 0;
+        if (auto last = es.last_event_id()) {
+            auto [p, ec] = std::from_chars(last->data(), last->data() + last->size(), id);
+            if (ec != std::errc() || p != last->data() + last->size()) id = 0;
+        }
+        while (!es.closed()) {
+            std::string n = std::to_string(++id);
+            bool ok = co_await es.send({.event = "tick", .data = n, .id = n});
+            if (!ok) break;
+            co_await sleep_for(100ms);
+        }
+    });
+    // A channel relayed to every follower (on every worker), with replay after Last-Event-ID;
+    // POST /events/publish sends its body to it.
+    app.channel("demo").set_replay(100);
+    app.sse("/events/channel", [&app](Request&, EventStream& es) -> Task<> {
+        co_await es.follow(app.channel("demo"));
+    });
+    app.post("/events/publish", [&app](Request& req) -> Task<Response> {
+        std::string body = co_await req.text();
+        auto seq = app.channel("demo").publish({.event = "message", .data = body});
+        co_return Response::text(std::to_string(seq) + "\n");
+    });
+
     app.listen(opts.config);
     std::printf("gannet: listening on http://%s:%u (%u workers)\n",
                 opts.config.host == "0.0.0.0" ? "127.0.0.1" : opts.config.host.c_str(), app.port(),

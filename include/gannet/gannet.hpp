@@ -9,5 +9,6 @@
 #include <gannet/response.hpp>
 #include <gannet/response_stream.hpp>
 #include <gannet/runtime.hpp>
+#include <gannet/sse.hpp>
 #include <gannet/task.hpp>
 #include <gannet/url.hpp>
