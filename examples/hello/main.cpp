@@ -117,6 +117,27 @@ int main(int argc, char** argv) try {
         co_return Response::text("waited " + std::to_string(ms) + "ms\n");
     });
 
+    // Every WebSocket message echoed back with the same opcode.
+    app.ws("/ws/echo", [](Request&, WebSocket& ws) -> Task<> {
+        while (auto msg = co_await ws.receive()) {
+            if (!co_await ws.send(msg->data, msg->binary)) co_return;
+        }
+    });
+    // Test/demo routes for pub/sub: a WebSocket that receives what is published to the topic
+    // {name}, and a POST that publishes its body there (to every worker's subscribers).
+    app.ws("/ws/topic/{name}", [](Request& req, WebSocket& ws) -> Task<> {
+        ws.subscribe(req.param("name"));
+        while (co_await ws.receive()) {
+        }
+    });
+    app.post("/publish/{name}", [&app](Request& req) -> Task<Response> {
+        std::string body;
+        while (auto chunk = co_await req.body().read()) body.append(*chunk);
+        if (req.body().error() != 0) throw HttpError(req.body().error());
+        app.publish(req.param("name"), body);
+        co_return Response::status_only(204);
+    });
+
     // Server-Sent Events: an event every 100 ms with an increasing id, resuming after
     // Last-Event-ID.
     app.sse("/events", [](Request&, EventStream& es) -> Task<> {

@@ -12,3 +12,4 @@
 #include <gannet/sse.hpp>
 #include <gannet/task.hpp>
 #include <gannet/url.hpp>
+#include <gannet/websocket.hpp>
