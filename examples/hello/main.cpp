@@ -33,6 +33,7 @@ std::uint64_t number(std::string_view flag, const char* value) {
 struct Options {
     Config config;
     bool access_log = false;
+    std::string files;  // --files DIR: served at /files
 };
 
 Options parse_args(int argc, char** argv) {
@@ -66,6 +67,9 @@ Options parse_args(int argc, char** argv) {
             o.config.max_body = number(a, v);
         } else if (a == "--max-connections") {
             o.config.max_connections = number(a, v);
+        } else if (a == "--files") {
+            if (!v) throw std::invalid_argument("--files needs a directory");
+            o.files = v;
         } else if (a == "--access-log") {
             o.access_log = true;
             continue;
@@ -164,6 +168,8 @@ int main(int argc, char** argv) try {
         auto seq = app.channel("demo").publish({.event = "message", .data = body});
         co_return Response::text(std::to_string(seq) + "\n");
     });
+
+    if (!opts.files.empty()) app.static_files("/files", opts.files);
 
     app.listen(opts.config);
     std::printf("gannet: listening on http://%s:%u (%u workers)\n",

@@ -10,6 +10,7 @@
 #include <gannet/response_stream.hpp>
 #include <gannet/runtime.hpp>
 #include <gannet/sse.hpp>
+#include <gannet/static_files.hpp>
 #include <gannet/task.hpp>
 #include <gannet/url.hpp>
 #include <gannet/websocket.hpp>
