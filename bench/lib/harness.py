@@ -309,6 +309,15 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
+def child_cpu_pct(r0, t0: float) -> float | None:
+    """CPU use of the children reaped since getrusage(RUSAGE_CHILDREN) gave r0 (the load generator
+    just waited for: nothing else is reaped meanwhile), in % of one core over the wall time."""
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.monotonic() - t0
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return 100.0 * cpu / wall if wall > 0 else None
+
+
 # --------------------------------------------------------------------------------------------
 # Running a server
 
@@ -575,6 +584,7 @@ class Run:
     errors: int = 0
     errors_detail: dict = field(default_factory=dict)
     rss_kib: int | None = None
+    client_cpu_pct: float | None = None  # the load generator's own CPU use, % of one core
     target_rate: float | None = None
     extra: dict = field(default_factory=dict)
 
@@ -604,7 +614,7 @@ class Bench:
     def note(self, msg: str) -> None:
         if msg not in self.notes:
             self.notes.append(msg)
-        log("NOTE: " + msg)
+            log("NOTE: " + msg)
 
     def wrk(self, inst: Instance, s: Scenario, seconds: float) -> dict:
         """Runs wrk for `seconds` (fractions too) and returns its WRKJSON line.
@@ -616,6 +626,7 @@ class Bench:
         argv = self.cfg.pin(self.cfg.client_cpu) + [
             "wrk", "-t1", f"-c{s.conns}", f"-d{int(seconds) + 2}s", "--timeout", "5s",
             "-s", str(self.cfg.lua_dir / f"{s.name}.lua"), url]
+        r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = p.communicate(timeout=seconds)
@@ -629,9 +640,12 @@ class Bench:
                 raise HarnessError(f"wrk did not stop: {' '.join(argv)}") from e
         with open(self.cfg.raw / "wrk.log", "a") as f:
             f.write(f"\n=== {inst.sdef.name} {s.name} {seconds} s: {' '.join(argv)}\n{out}{err}")
+        client_pct = child_cpu_pct(r0, t0)
         for line in out.splitlines():
             if line.startswith("WRKJSON "):
-                return json.loads(line[len("WRKJSON "):])
+                res = json.loads(line[len("WRKJSON "):])
+                res["client_cpu_pct"] = client_pct
+                return res
         raise HarnessError(f"wrk printed no result (exit {p.returncode}): {err.strip()[:300]}")
 
     # -- scenario kinds ------------------------------------------------------------------------
@@ -665,6 +679,7 @@ class Bench:
             run.extra["unannounced_close"] = unannounced
         run.errors_detail = errs
         run.errors = sum(errs.values())
+        run.client_cpu_pct = res["client_cpu_pct"]
         run.rss_kib = rss_kib(inst.pids())
         run.ok = run.requests > 0
         if not run.ok:
@@ -683,6 +698,7 @@ class Bench:
             "--connections", str(self.cfg.open_conns), "--duration", str(self.cfg.open_duration),
             "--warmup", str(self.cfg.open_warmup), "--drain", "2"]
         limit = self.cfg.open_duration + self.cfg.open_warmup + 20
+        r0, t0_all = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + limit
         marks: dict[str, tuple[float, float]] = {}
@@ -709,6 +725,7 @@ class Bench:
             err = p.stderr.read()
             p.stdout.close()
             p.stderr.close()
+        run.client_cpu_pct = child_cpu_pct(r0, t0_all)
         with open(self.cfg.raw / "loadgen.log", "a") as f:
             f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{marks}\n{result}\n{err}")
         if result is None or len(marks) != 2:

@@ -116,8 +116,13 @@ def aggregate(data: dict) -> dict:
             "notes": sorted({r["note"] for r in runs if r["note"]}),
             "errors": sum(r["errors"] for r in runs),
         }
-        for k in ("rps", "cpu_us_per_req", "cpu_pct", "p50_us", "p99_us", "p999_us", "rss_kib", "target_rate"):
-            a[k] = _median([r[k] for r in ok])
+        for k in ("rps", "cpu_us_per_req", "cpu_pct", "p50_us", "p99_us", "p999_us", "rss_kib", "target_rate",
+                  "client_cpu_pct"):
+            a[k] = _median([r.get(k) for r in ok])
+        for k in ("rps", "cpu_us_per_req"):
+            xs = [r[k] for r in ok if r.get(k) is not None]
+            # Half the range over rounds, relative to the median: how far to trust a difference.
+            a[k + "_spread"] = ((max(xs) - min(xs)) / 2 / a[k] * 100) if len(xs) > 1 and a[k] else None
         if key[1] == "memory":
             for k in ("rss_idle_kib", "rss_conns_kib", "kib_per_conn", "held", "still_open"):
                 a[k] = _median([r["extra"].get(k) for r in ok])
@@ -145,6 +150,14 @@ def f_us(x) -> str:
 
 def f_cpu(x) -> str:
     return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
+
+
+def f_spread(x) -> str:
+    return "" if x is None else f" ±{x:.0f}%"
+
+
+def f_pct(x) -> str:
+    return "—" if x is None else f"{x:.0f}%"
 
 
 def f_ratio(x) -> str:
@@ -292,8 +305,9 @@ def markdown(data: dict) -> str:
     w("## Closed loop (wrk)")
     w("")
     w("wrk keeps every connection busy: as many requests as the server can answer. On 2 cores the "
-      "load generator can be the limit, so read **CPU µs/req** (the server's own CPU time per "
-      "answer) next to req/s.")
+      "load generator can be the limit (see `wrk CPU`: near 100% means the client, not the server, "
+      "set the pace; so does a `server CPU` well below 100%), so read **CPU µs/req** (the server's "
+      "own CPU time per answer) next to req/s. `±` is half the range over the rounds.")
     w("")
 
     def cell_missing(server, scenario):
@@ -312,8 +326,8 @@ def markdown(data: dict) -> str:
         w("")
         w(s["about"])
         w("")
-        w("| server | req/s | CPU µs/req | server CPU | p50 | p99 | errors | RSS |")
-        w("|---|--:|--:|--:|--:|--:|--:|--:|")
+        w("| server | req/s | CPU µs/req | server CPU | wrk CPU | p50 | p99 | errors | RSS |")
+        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
         for n in names:
             miss = cell_missing(n, s["name"])
             a = agg.get((n, s["name"]))
@@ -321,12 +335,13 @@ def markdown(data: dict) -> str:
                 why = na.get((n, s["name"])) or skipped.get(n) or (a and "; ".join(a["notes"])) or "not run"
                 if n not in skipped and not why.startswith("wrong answer"):
                     footnotes.append(f"{label[n]}: {s['name']} not measured: {why}")
-                w(f"| {label[n]} | {miss or 'not run'} | | | | | | |")
+                w(f"| {label[n]} | {miss or 'not run'} | | | | | | | |")
                 continue
             part = "" if a["rounds_ok"] == a["rounds"] else f" ({a['rounds_ok']}/{a['rounds']} rounds)"
-            w(f"| {label[n]} | {f_int(a['rps'])}{part} | {f_cpu(a['cpu_us_per_req'])} | "
-              f"{a['cpu_pct']:.0f}% | {f_us(a['p50_us'])} | {f_us(a['p99_us'])} | {a['errors']:,} | "
-              f"{f_mib(a['rss_kib'])} |")
+            w(f"| {label[n]} | {f_int(a['rps'])}{f_spread(a['rps_spread'])}{part} | "
+              f"{f_cpu(a['cpu_us_per_req'])}{f_spread(a['cpu_us_per_req_spread'])} | "
+              f"{f_pct(a['cpu_pct'])} | {f_pct(a['client_cpu_pct'])} | {f_us(a['p50_us'])} | {f_us(a['p99_us'])} | "
+              f"{a['errors']:,} | {f_mib(a['rss_kib'])} |")
         w("")
 
     if open_scen:
@@ -344,8 +359,8 @@ def markdown(data: dict) -> str:
         for s in open_scen:
             w(f"### {s['name']}: {s['title']}")
             w("")
-            w("| server | target req/s | achieved | p50 | p99 | p99.9 | server CPU | CPU µs/req | errors |")
-            w("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+            w("| server | target req/s | achieved | p50 | p99 | p99.9 | server CPU | CPU µs/req | loadgen CPU | errors |")
+            w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
             for n in names:
                 miss = cell_missing(n, s["name"])
                 a = agg.get((n, s["name"]))
@@ -353,18 +368,20 @@ def markdown(data: dict) -> str:
                     why = na.get((n, s["name"])) or (a and "; ".join(a["notes"])) or "not run"
                     if n not in skipped and not why.startswith("wrong answer"):
                         footnotes.append(f"{label[n]}: {s['name']} not measured: {why}")
-                    w(f"| {label[n]} | {miss or 'not run'} | | | | | | | |")
+                    w(f"| {label[n]} | {miss or 'not run'} | | | | | | | | |")
                     continue
                 w(f"| {label[n]} | {f_int(a['target_rate'])} | {f_int(a['rps'])} | {f_us(a['p50_us'])} | "
-                  f"{f_us(a['p99_us'])} | {f_us(a['p999_us'])} | {a['cpu_pct']:.0f}% | "
-                  f"{f_cpu(a['cpu_us_per_req'])} | {a['errors']:,} |")
+                  f"{f_us(a['p99_us'])} | {f_us(a['p999_us'])} | {f_pct(a['cpu_pct'])} | "
+                  f"{f_cpu(a['cpu_us_per_req'])} | {f_pct(a['client_cpu_pct'])} | {a['errors']:,} |")
             w("")
 
     for s in mem_scen:
         w("## Memory: idle keep-alive connections")
         w("")
         w(f"{s['about']} Node.js closes idle keep-alive connections after 5 s by default; `still open` "
-          "says how many were still there when RSS was read.")
+          "says how many were still there when RSS was read. nginx allocates its whole connection "
+          "table (`worker_connections`, 20 000 here) at start, so its idle RSS already holds it and "
+          "its KiB per connection looks small; compare `RSS with connections` too.")
         w("")
         w("| server | held | still open | RSS idle | RSS with connections | KiB per connection | errors |")
         w("|---|--:|--:|--:|--:|--:|--:|")
