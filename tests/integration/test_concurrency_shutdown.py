@@ -305,6 +305,6 @@ def test_sigterm_right_after_listening_exits_cleanly(start_server):
     statuses = []
     for _ in range(10):
         srv = start_server("hello", threads=2)
-        srv.signal(signal.SIGTERM)
+        srv.signal(signal.SIGTERM, settle=False)
         statuses.append(srv.wait(5))
     assert statuses == [0] * 10, statuses
