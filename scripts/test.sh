@@ -18,4 +18,18 @@ for preset in release asan; do
   echo "=== test: $preset"
   ctest --preset "$preset" -j "$jobs" --timeout 600 || status=1
 done
+
+# Cross-worker code (mailbox, offload, pub/sub) under ThreadSanitizer.
+echo "=== build: tsan"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs"
+echo "=== test: tsan (cross-worker tests)"
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+  ctest --preset tsan -j "$jobs" --timeout 600 -L cross-worker || status=1
+
+# Fuzz targets (clang + libFuzzer + ASan/UBSan), briefly each; longer runs by hand.
+echo "=== build: fuzz"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+tests/fuzz/run.sh "${GANNET_FUZZ_SECONDS:-20}" build/fuzz || status=1
 exit $status
