@@ -2,9 +2,11 @@
 #pragma once
 
 #include <gannet/app.hpp>
+#include <gannet/body.hpp>
 #include <gannet/cookie.hpp>
 #include <gannet/http_types.hpp>
 #include <gannet/middleware.hpp>
+#include <gannet/multipart.hpp>
 #include <gannet/request.hpp>
 #include <gannet/response.hpp>
 #include <gannet/response_stream.hpp>
