@@ -131,8 +131,9 @@ int main(int argc, char** argv) try {
     // {name}, and a POST that publishes its body there (to every worker's subscribers).
     app.ws("/ws/topic/{name}", [](Request& req, WebSocket& ws) -> Task<> {
         ws.subscribe(req.param("name"));
-        while (co_await ws.receive()) {
-        }
+        // Not `while (co_await ws.receive()) {}`: GCC 12 miscompiles that shape.
+        std::optional<Message> msg = co_await ws.receive();
+        while (msg) msg = co_await ws.receive();
     });
     app.post("/publish/{name}", [&app](Request& req) -> Task<Response> {
         std::string body;

@@ -131,42 +131,58 @@ Task<void> Session::run_handler() {
     if (auto r = std::exchange(paused_reader_, {})) r.resume();
 }
 
+// Kept plain on purpose (no break/continue around co_await; see Connection::flush): the
+// decisions live in the synchronous helpers below.
 Task<void> Session::read_loop() {
     bool more = false;
-    while (!stop_reading_) {
-        std::uint64_t timeout = static_cast<std::uint64_t>(opts_.ping_interval.count());
-        if (close_sent_) {
-            auto ct = static_cast<std::uint64_t>(opts_.close_timeout.count());
-            timeout = timeout == 0 ? ct : std::min(timeout, ct);
-        }
+    bool reading = true;
+    while (reading && !stop_reading_) {
+        std::uint64_t timeout = read_timeout();
         std::optional<std::string_view> got = co_await transport_->read_raw(timeout, more);
-        more = false;
-        if (!got) {
-            if (transport_->draining() && !transport_->closed()) {
-                queue_close(static_cast<std::uint16_t>(CloseCode::going_away), "server shutdown");
-                break;
+        if (got) {
+            more = on_bytes(*got);
+            wake_receiver();
+            while (!stop_reading_ && !handler_done_ && inbox_bytes_ > opts_.max_message) {
+                co_await ParkOne{paused_reader_};
             }
-            if (transport_->timed_out() && !transport_->closed() && !close_sent_ && timeout > 0) {
-                if (awaiting_pong_) {
-                    queue_close(static_cast<std::uint16_t>(CloseCode::internal_error),
-                                "ping timeout");
-                    break;
-                }
-                awaiting_pong_ = true;
-                enqueue(make_frame(Opcode::ping, {}));
-                continue;
-            }
-            break;  // gone, or no answer to our close in time
-        }
-        awaiting_pong_ = false;
-        std::size_t used = process(*got);
-        transport_->consume_raw(used);
-        if (used == 0 && !stop_reading_) more = true;
-        wake_receiver();
-        while (!stop_reading_ && !handler_done_ && inbox_bytes_ > opts_.max_message) {
-            co_await ParkOne{paused_reader_};
+        } else {
+            more = false;
+            reading = on_read_end(timeout);
         }
     }
+}
+
+std::uint64_t Session::read_timeout() const noexcept {
+    auto timeout = static_cast<std::uint64_t>(opts_.ping_interval.count());
+    if (close_sent_) {
+        auto ct = static_cast<std::uint64_t>(opts_.close_timeout.count());
+        timeout = timeout == 0 ? ct : std::min(timeout, ct);
+    }
+    return timeout;
+}
+
+bool Session::on_bytes(std::string_view got) {
+    awaiting_pong_ = false;  // any byte from the client shows it is alive
+    std::size_t used = process(got);
+    transport_->consume_raw(used);
+    return used == 0 && !stop_reading_;
+}
+
+bool Session::on_read_end(std::uint64_t timeout) {
+    if (transport_->draining() && !transport_->closed()) {
+        queue_close(static_cast<std::uint16_t>(CloseCode::going_away), "server shutdown");
+        return false;
+    }
+    if (transport_->timed_out() && !transport_->closed() && !close_sent_ && timeout > 0) {
+        if (awaiting_pong_) {
+            queue_close(static_cast<std::uint16_t>(CloseCode::internal_error), "ping timeout");
+            return false;
+        }
+        awaiting_pong_ = true;
+        enqueue(make_frame(Opcode::ping, {}));
+        return true;
+    }
+    return false;  // gone, or no answer to our close in time
 }
 
 std::size_t Session::process(std::string_view in) {

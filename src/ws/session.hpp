@@ -100,6 +100,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   private:
     Task<void> read_loop();
+    std::uint64_t read_timeout() const noexcept;
+    /// Handles bytes from read_raw(); true when the next read must wait for more.
+    bool on_bytes(std::string_view got);
+    /// After read_raw() gave nothing: pings, drain, timeouts. False ends the reader.
+    bool on_read_end(std::uint64_t timeout);
     Task<void> run_handler();
     Task<void> pump();
     /// Processes received bytes; returns how many were used (all, unless the reader stops).
