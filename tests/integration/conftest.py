@@ -92,6 +92,7 @@ class Server:
         self.started_at = time.monotonic()
         self.expected_exit = False  # set when a test stops the server itself
         self.exit_checked = False  # set when the test asserted the exit status itself
+        self.reported = False  # set when assert_healthy() already failed the test for it
         self.stdout_rest = b""
         line = self._read_line(10.0)
         m = LISTEN_RE.search(line)
@@ -178,6 +179,9 @@ class Server:
         """Stops the server (SIGTERM, then SIGKILL after `grace` s) and returns the problems
         found: a crash, a hang on SIGTERM, a sanitizer report."""
         problems = []
+        if self.reported:
+            self.kill()
+            return problems
         rc = self.proc.poll()
         if rc is None:
             self.settle()
@@ -203,8 +207,18 @@ class Server:
             problems.append(f"argv: {' '.join(self.argv)}\nstderr:\n{self.stderr()[-6000:]}")
         return problems
 
+    def assert_healthy(self) -> None:
+        """Fails the test now if the server crashed or a sanitizer reported (instead of at
+        teardown); the problem is then not reported a second time."""
+        problems = self.health_problems()
+        if problems:
+            self.reported = True
+            raise AssertionError("\n".join(problems))
+
     def health_problems(self) -> list[str]:
         """Problems visible while the server should still be running."""
+        if self.reported:
+            return []
         problems = []
         if not self.expected_exit and self.proc.poll() is not None:
             problems.append(f"{self.name} exited with status {self.proc.returncode} "
