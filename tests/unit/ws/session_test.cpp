@@ -30,17 +30,17 @@ class ScriptedTransport final : public detail::Transport {
     bool timed = false;
     bool gone = false;
 
-    Task<std::optional<std::string_view>> read_body() override { return ready_view(std::nullopt); }
-    int body_error() const noexcept override { return 0; }
-    void set_body_limit(std::uint64_t) noexcept override {}
-    Task<bool> write(std::string_view bytes) override {
+    Task<std::optional<std::string_view>> read_body() { return ready_view(std::nullopt); }
+    int body_error() const noexcept { return 0; }
+    void set_body_limit(std::uint64_t) noexcept {}
+    Task<bool> write(std::string_view bytes) {
         written.append(bytes);
         return ready_bool(!gone);
     }
-    Task<bool> send_file(int, std::uint64_t, std::uint64_t) override { return ready_bool(false); }
-    bool closed() const noexcept override { return gone; }
-    bool draining() const noexcept override { return false; }
-    Task<std::optional<std::string_view>> read_raw(std::uint64_t, bool more) override {
+    Task<bool> send_file(int, std::uint64_t, std::uint64_t) { return ready_bool(false); }
+    bool closed() const noexcept { return gone; }
+    bool draining() const noexcept { return false; }
+    Task<std::optional<std::string_view>> read_raw(std::uint64_t, bool more) {
         timed = false;
         if (!pending.empty() && !more) return ready_view(std::string_view(pending));
         if (!script.empty()) {
@@ -51,10 +51,13 @@ class ScriptedTransport final : public detail::Transport {
         timed = true;
         return ready_view(std::nullopt);
     }
-    void consume_raw(std::size_t n) noexcept override { pending.erase(0, n); }
-    bool timed_out() const noexcept override { return timed; }
-    Task<void> wait_closed() override { return ready_void(); }
-    void close_after_response() noexcept override {}
+    void consume_raw(std::size_t n) noexcept { pending.erase(0, n); }
+    bool timed_out() const noexcept { return timed; }
+    Task<void> wait_closed() { return ready_void(); }
+    void close_after_response() noexcept {}
+    // No `override` in this class: the Transport interface is growing (close_now), and the
+    // fake must build against both shapes.
+    void close_now() noexcept { gone = true; }
 };
 
 std::string client_frame(Opcode op, std::string_view payload) {
