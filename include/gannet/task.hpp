@@ -1,8 +1,9 @@
-// Task<T>: a lazy C++20 coroutine with symmetric transfer.
+// Task<T>: a lazy C++20 coroutine.
 //
-// A Task does nothing until it is awaited; awaiting it starts the body and resumes the awaiter
-// when the body finishes (by symmetric transfer, so long chains of co_await never grow the
-// stack). Exceptions thrown in the body are rethrown at the co_await site.
+// A Task does nothing until it is awaited; awaiting it starts the body at once. If the body
+// finishes without suspending, the awaiter just continues; if it suspends, its completion later
+// resumes the awaiter by symmetric transfer. Either way chains of co_await do not grow the stack.
+// Exceptions thrown in the body are rethrown at the co_await site.
 //
 // Which thread resumes: a Task resumes on whatever thread completes the awaitable it is suspended
 // on. Every awaitable in gannet (sockets, timers, offload, mailbox) completes on the worker that
@@ -35,11 +36,21 @@ struct PromiseBase {
     static void* operator new(std::size_t size) { return frame_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
+    // Set while the awaiter runs this task inline from its await_suspend (see Task's awaiter).
+    bool started_inline = false;
+
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-            return h.promise().continuation;
+            auto& p = h.promise();
+            // Finished while the awaiter is still inside its await_suspend: it continues by
+            // itself (await_suspend returns false), so resuming it here would nest frames.
+            if (p.started_inline) {
+                p.started_inline = false;
+                return std::noop_coroutine();
+            }
+            return p.continuation;  // finished later, from the event loop: symmetric transfer
         }
         void await_resume() const noexcept {}
     };
@@ -106,9 +117,19 @@ class [[nodiscard]] Task {
         struct Awaiter {
             Handle h;
             bool await_ready() const noexcept { return !h || h.done(); }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-                h.promise().continuation = awaiting;
-                return h;
+            // Runs the task at once. When it finishes without suspending (a body chunk already
+            // buffered, a sync handler behind middleware), the awaiter simply continues: no
+            // frame nests, so a loop of such awaits runs in constant stack even where the
+            // compiler does not turn symmetric transfer into a tail call (sanitizer builds).
+            // When it suspends, its final awaiter resumes us later.
+            bool await_suspend(std::coroutine_handle<> awaiting) {
+                auto& p = h.promise();
+                p.continuation = awaiting;
+                p.started_inline = true;
+                h.resume();
+                if (!p.started_inline) return false;  // finished synchronously
+                p.started_inline = false;
+                return true;
             }
             T await_resume() {
                 auto& p = h.promise();

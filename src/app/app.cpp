@@ -230,12 +230,20 @@ void AppCore::listen(Config c) {
 
     for (int fd : listen_fds_) io::close_fd(fd);
     listen_fds_.clear();
+    // From here on SIGINT and SIGTERM wait for run() to turn them into a graceful drain: a
+    // stop request right after the port is announced must not kill the process.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     // Port 0: the first socket picks the port, the others join it with SO_REUSEPORT.
     int first = io::listen_tcp(c.host, c.port, true);
     listen_fds_.push_back(first);
     bound_port = io::local_port(first);
-    for (unsigned i = 1; i < c.threads; ++i)
-        listen_fds_.push_back(io::listen_tcp(c.host, bound_port, true));
+    for (unsigned i = 1; i < c.threads; ++i) {
+        listen_fds_.push_back(io::listen_tcp(c.host, bound_port, true, true));
+    }
     worker_count = c.threads;
 }
 

@@ -64,24 +64,52 @@ struct Connection::TimedWait {
     Connection& c;
     bool for_write;
     std::uint64_t ms;
+    OwnedTimer& timer() const noexcept { return for_write ? c.write_timer_ : c.read_timer_; }
     bool await_ready() const noexcept {
         return c.aborted_ || (for_write ? c.state_.writable : c.state_.readable);
     }
     void await_suspend(std::coroutine_handle<> h) noexcept {
         (for_write ? c.state_.writer : c.state_.reader) = h;
-        if (ms > 0) c.timer_.arm(ms);
+        timer().fired = false;
+        if (ms > 0) timer().arm(ms);
     }
     bool await_resume() noexcept {
-        c.timer_.cancel();
+        OwnedTimer& t = timer();
+        t.cancel();
+        bool fired = t.fired;
+        t.fired = false;
+        if (!for_write) c.timed_out_ = fired;
         // An upgraded connection (WebSocket) is told about a drain by ending its read.
         bool drained = !for_write && c.draining_ && c.phase_ == Phase::upgraded;
-        return !c.timed_out_ && !c.aborted_ && !drained;
+        return !fired && !c.aborted_ && !drained;
+    }
+};
+
+// Parks in the fd's `closer` slot, which the worker resumes on hang-up. If the waiting
+// coroutine is destroyed while parked, the destructor takes the handle back out.
+struct Connection::CloseWait {
+    Connection& c;
+    std::coroutine_handle<> self;
+    bool await_ready() const noexcept {
+        return c.broken_ || c.state_.hangup || c.draining_ || c.aborted_;
+    }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        self = h;
+        c.state_.closer = h;
+    }
+    void await_resume() noexcept { self = {}; }
+    ~CloseWait() {
+        if (self && c.state_.closer == self) c.state_.closer = {};
     }
 };
 
 Connection::Connection(int fd, const ServerLimits& limits, Service& service,
                        std::string_view remote)
-    : limits_(limits), service_(service), parser_(limits.parser), timer_(this) {
+    : limits_(limits),
+      service_(service),
+      parser_(limits.parser),
+      read_timer_(this, false),
+      write_timer_(this, true) {
     state_.fd = fd;
     std::size_t n = std::min(remote.size(), sizeof remote_ - 1);
     std::memcpy(remote_, remote.data(), n);
@@ -90,7 +118,8 @@ Connection::Connection(int fd, const ServerLimits& limits, Service& service,
 }
 
 Connection::~Connection() {
-    timer_.cancel();
+    read_timer_.cancel();
+    write_timer_.cancel();
     if (state_.fd >= 0) {
         io::Worker::forget(state_);
         io::close_fd(state_.fd);
@@ -108,18 +137,21 @@ void Connection::start() {
 }
 
 void Connection::on_timer(detail::TimerNode* n) noexcept {
-    Connection* c = static_cast<OwnedTimer*>(n)->owner;
-    c->timed_out_ = true;
+    auto* t = static_cast<OwnedTimer*>(n);
+    t->fired = true;
     ++t_stats.timeouts;
-    c->wake();
+    auto& slot = t->for_write ? t->owner->state_.writer : t->owner->state_.reader;
+    if (auto h = std::exchange(slot, {})) h.resume();
 }
 
 void Connection::wake() noexcept {
-    if (auto h = std::exchange(state_.reader, {})) {
-        h.resume();
-    } else if (auto w = std::exchange(state_.writer, {})) {
-        w.resume();
-    }
+    // Each resumed coroutine runs until it suspends again; take every slot first.
+    auto r = std::exchange(state_.reader, {});
+    auto w = std::exchange(state_.writer, {});
+    auto c = std::exchange(state_.closer, {});
+    if (r) r.resume();
+    if (w) w.resume();
+    if (c) c.resume();
 }
 
 void Connection::drain() {
@@ -127,10 +159,11 @@ void Connection::drain() {
     if (phase_ == Phase::idle) {
         aborted_ = true;
         wake();
-    } else if (auto h = std::exchange(state_.reader, {})) {
+    } else {
         // A WebSocket read or an SSE wait_closed(): let it see the drain. A body read simply
         // waits again.
-        h.resume();
+        if (auto h = std::exchange(state_.reader, {})) h.resume();
+        if (auto h = std::exchange(state_.closer, {})) h.resume();
     }
     wake_waiters();
 }
@@ -172,7 +205,8 @@ Task<void> Connection::run() {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gannet: connection from %s failed: %s\n", remote_, e.what());
     }
-    timer_.cancel();
+    read_timer_.cancel();
+    write_timer_.cancel();
     io::Worker::forget(state_);  // close() also removes the fd from epoll: no epoll_ctl needed
     io::close_fd(state_.fd);
     state_.fd = -1;
@@ -194,7 +228,9 @@ Task<bool> Connection::fill(std::uint64_t timeout_ms) {
                 // A short read drained the socket: with edge-triggered epoll, data arriving
                 // later raises a new edge, so the next fill() waits instead of spending a
                 // recv() on EAGAIN. This saves one syscall per request on keep-alive traffic.
-                if (static_cast<std::size_t>(n) < room) state_.readable = false;
+                // Not after a hang-up: the FIN came with this data and its edge is spent, so the
+                // next recv() must run to see the end of the stream.
+                if (static_cast<std::size_t>(n) < room && !state_.hangup) state_.readable = false;
                 co_return true;
             }
             if (n == 0) {
@@ -240,7 +276,6 @@ bool Connection::try_flush() noexcept {
 Task<bool> Connection::flush(std::uint64_t timeout_ms) {
     while (!try_flush()) {
         if (broken_) co_return false;
-        timed_out_ = false;
         bool ok = co_await TimedWait{*this, true, timeout_ms};
         if (!ok) {
             broken_ = true;
@@ -406,7 +441,6 @@ Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_
     bool ok = true;
     while (ok && count > 0 && !broken_) {
         if (!state_.writable) {
-            timed_out_ = false;
             ok = co_await TimedWait{*this, true, limits_.write_timeout_ms};
             continue;
         }
@@ -428,21 +462,9 @@ Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_
 }
 
 Task<void> Connection::wait_closed_impl() {
-    // Woken by the peer hanging up (the reader edge), a drain, or an abort.
-    while (!broken_ && !state_.hangup && !draining_ && !aborted_) {
-        if (state_.readable) {
-            // Bytes from a client that should only listen: read and drop them, or see EOF.
-            char scratch[512];
-            ssize_t n = ::recv(state_.fd, scratch, sizeof scratch, 0);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                broken_ = true;
-                break;
-            }
-            if (n < 0 && errno != EINTR) state_.readable = false;
-            continue;
-        }
-        co_await TimedWait{*this, false, 0};
-    }
+    // Woken by the peer hanging up (the worker resumes the `closer` slot), a drain or an
+    // abort. Reads nothing: bytes the client sends stay for whoever reads them.
+    while (!broken_ && !state_.hangup && !draining_ && !aborted_) co_await CloseWait{*this, {}};
 }
 
 Task<void> Connection::serve() {

@@ -82,6 +82,7 @@ class Connection final : public io::Session, public detail::Transport {
     void consume_raw(std::size_t n) noexcept override { body_pos_ = std::min(body_pos_ + n, len_); }
     bool timed_out() const noexcept override { return timed_out_; }
     Task<void> wait_closed() override { return wait_closed_impl(); }
+    void close_now() noexcept override { abort(); }
     Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override {
         return send_file_impl(fd, offset, count);
     }
@@ -112,9 +113,15 @@ class Connection final : public io::Session, public detail::Transport {
     void wake() noexcept;
 
     struct TimedWait;
+    struct CloseWait;
+    // One timer per direction: a WebSocket read waiting for its ping interval and a write
+    // stuck on a slow client each keep their own deadline and wake their own side.
     struct OwnedTimer : detail::TimerNode {
-        explicit OwnedTimer(Connection* c) noexcept : TimerNode(&Connection::on_timer), owner(c) {}
+        OwnedTimer(Connection* c, bool w) noexcept
+            : TimerNode(&Connection::on_timer), owner(c), for_write(w) {}
         Connection* owner;
+        bool for_write;
+        bool fired = false;
     };
 
     io::FdState state_;
@@ -122,7 +129,8 @@ class Connection final : public io::Session, public detail::Transport {
     Service& service_;
     RequestParser parser_;
     Request req_;
-    OwnedTimer timer_;
+    OwnedTimer read_timer_;
+    OwnedTimer write_timer_;
     char remote_[64];
 
     // Read buffer (pooled per worker): [pos_, len_) is unprocessed input.

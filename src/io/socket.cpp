@@ -21,7 +21,8 @@ namespace {
 }
 }  // namespace
 
-int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port, int backlog) {
+int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port, bool join_existing,
+               int backlog) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -41,6 +42,22 @@ int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port, int
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && port != 0 && !join_existing) {
+        // SO_REUSEPORT would let us join another process's listener on this port and silently
+        // share its traffic. Probe with a plain socket first: it fails if anyone listens here.
+        int probe = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0) {
+            setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            int rc_probe = ::bind(probe, res->ai_addr, res->ai_addrlen);
+            int err = errno;
+            ::close(probe);
+            if (rc_probe != 0) {
+                freeaddrinfo(res);
+                ::close(fd);
+                fail("bind", host, port, err);
+            }
+        }
+    }
     if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     // HTTP clients speak first: let accept() return only once the request has arrived, which
     // saves a wake-up and an empty read per connection (the kernel still completes the

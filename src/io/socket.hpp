@@ -15,8 +15,11 @@ namespace gannet::io {
 
 /// Creates a non-blocking listening TCP socket bound to host:port with SO_REUSEADDR and, when
 /// `reuse_port`, SO_REUSEPORT (one listener per worker, the kernel spreads connections).
+/// `join_existing`: this is a further listener of our own on a port we already hold (the other
+/// workers'); otherwise a port someone else listens on is refused even with SO_REUSEPORT.
 /// Throws std::runtime_error naming the address on failure (a port in use, a bad host).
-int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port, int backlog = 4096);
+int listen_tcp(const std::string& host, std::uint16_t port, bool reuse_port,
+               bool join_existing = false, int backlog = 4096);
 
 /// The port a bound socket listens on (useful after binding port 0).
 std::uint16_t local_port(int fd);

@@ -101,8 +101,7 @@ void Worker::watch(FdState& s) {
 void Worker::unwatch(FdState& s) noexcept {
     epoll_event ev{};
     epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, &ev);
-    s.reader = {};
-    s.writer = {};
+    forget(s);
 }
 
 void Worker::adopt(std::unique_ptr<Session> s) {
@@ -161,7 +160,10 @@ void Worker::run() {
                 continue;
             }
             std::uint32_t e = events[i].events;
-            if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) s->hangup = true;
+            if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+                s->hangup = true;
+                if (auto h = std::exchange(s->closer, {})) h.resume();
+            }
             if (e & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
                 s->readable = true;
                 if (auto h = std::exchange(s->reader, {})) h.resume();

@@ -23,6 +23,7 @@ struct FdState {
     bool hangup = false;  ///< peer closed or error: reads will return 0 or an error
     std::coroutine_handle<> reader;
     std::coroutine_handle<> writer;
+    std::coroutine_handle<> closer;  ///< waits only for hang-up (an SSE stream's watch)
 };
 
 /// Awaitable: suspends until `s` is readable (or hung up). The caller re-checks by reading.
@@ -87,6 +88,7 @@ class Worker {
     static void forget(FdState& s) noexcept {
         s.reader = {};
         s.writer = {};
+        s.closer = {};
     }
 
     /// Takes ownership of a session; it is destroyed after it reports finished().

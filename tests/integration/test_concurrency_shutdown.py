@@ -296,9 +296,6 @@ def test_shutdown_with_no_connections_is_quick(start_server):
     assert time.monotonic() - t0 < 1.0 * SLOW
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: SIGTERM right after the 'listening' line kills the "
-                   "process (status -15) instead of draining; App::run() blocks SIGINT/SIGTERM only "
-                   "when it starts, after listen() has bound the port (src/app/app.cpp AppCore::run)")
 def test_sigterm_right_after_listening_exits_cleanly(start_server):
     # The announced line means "ready": an orchestrator may stop the service at once. Ten tries,
     # because the window is a race (about half of the tries lose it on this machine).

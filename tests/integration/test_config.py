@@ -43,10 +43,6 @@ def test_port_in_use(name):
         holder.close()
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: listen_tcp sets SO_REUSEPORT on every socket "
-                   "(src/app/app.cpp AppCore::listen, io::listen_tcp(..., true)), so a second server on a "
-                   "port already served by a gannet process binds it too and silently shares its traffic "
-                   "instead of failing with 'port in use'")
 def test_port_in_use_by_another_gannet(start_server):
     first = start_server("hello", threads=1)
     proc = subprocess.Popen([str(binary("hello")), "--port", str(first.port), "--threads", "1"],

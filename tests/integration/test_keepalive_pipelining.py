@@ -181,10 +181,6 @@ def test_half_close_on_new_connection(hello):
         assert c.is_closed(timeout=2)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: after a short read fill() clears `readable` "
-                   "(src/http/connection.cpp, Connection::fill, `if (n < room) state_.readable = false`), "
-                   "so a FIN that arrived with the data (EPOLLRDHUP already consumed) is never seen: the "
-                   "half-closed connection stays open until the idle timeout (60 s by default)")
 def test_half_close_on_keep_alive_connection(hello):
     # As above, on a connection that already served a request (no TCP_DEFER_ACCEPT path).
     with RawConnection(hello.port) as c:

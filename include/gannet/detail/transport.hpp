@@ -39,15 +39,18 @@ class Transport {
     /// consumed yet, reading the socket first when there are none or when `more` is set.
     /// nullopt when the peer is gone, `timeout_ms` passed with nothing new (timed_out() tells)
     /// or the server began draining. The view is valid until consume_raw() or the next call.
-    virtual Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms,
-                                                           bool more) = 0;
+    virtual Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) = 0;
     /// Marks `n` bytes of the last read_raw() view as used.
     virtual void consume_raw(std::size_t n) noexcept = 0;
     /// True when the last wait ended because its timeout passed.
     virtual bool timed_out() const noexcept = 0;
     /// Suspends until closed() or draining() becomes true (for streams that only write, such
-    /// as SSE, to learn promptly that the client went away).
+    /// as SSE, to learn promptly that the client went away). Reads nothing. At most one
+    /// coroutine may wait at a time; destroying it while it waits is safe.
     virtual Task<void> wait_closed() = 0;
+    /// Cuts the connection now (a slow subscriber under a "close" policy): pending writes
+    /// fail, the socket is shut down, waiting coroutines wake up.
+    virtual void close_now() noexcept = 0;
     /// The connection must close once the current response is complete (an unframed or
     /// broken response).
     virtual void close_after_response() noexcept = 0;
