@@ -103,6 +103,7 @@ Task<void> Session::run() {
     wake_receiver();
     wake_senders();
     co_await handler_.join();
+    reply_close();
     unsubscribe_all();
     closing_ = true;
     co_await pump_.join();
@@ -296,14 +297,21 @@ void Session::on_control() {
             stop_reading_ = true;
             if (!close_sent_) {
                 close_code_ = static_cast<std::uint16_t>(cp.code);
-                // Echo the client's code (RFC 6455 section 5.5.1); an empty close gets one.
-                queue_close(static_cast<std::uint16_t>(cp.code), {});
+                // Messages that arrived before the close are still handed to the handler,
+                // which may answer them; the echo follows once they are taken (receive()
+                // finding nothing more) or the handler ends.
+                if (inbox_.empty() || handler_done_) reply_close();
             }
             break;
         }
         default:
             break;
     }
+}
+
+void Session::reply_close() {
+    // Echo the client's code (RFC 6455 section 5.5.1); an empty close gets an empty one.
+    if (close_received_ && !close_sent_) queue_close(close_code_, {});
 }
 
 void Session::deliver(std::string&& data, bool binary) {
@@ -397,7 +405,10 @@ Task<std::optional<Message>> Session::receive() {
     while (inbox_.empty() && !reader_done_) {
         co_await ParkOne{receiver_};
     }
-    if (inbox_.empty()) co_return std::nullopt;
+    if (inbox_.empty()) {
+        reply_close();
+        co_return std::nullopt;
+    }
     Message m = std::move(inbox_.front());
     inbox_.pop_front();
     inbox_bytes_ -= m.data.size();
@@ -408,7 +419,8 @@ Task<std::optional<Message>> Session::receive() {
 }
 
 Task<bool> Session::send(std::string_view data, bool binary) {
-    if (closed()) co_return false;
+    // Not closed(): after the client's close, answers to the messages before it still go out.
+    if (close_sent_ || write_failed_ || transport_->closed()) co_return false;
     Opcode op = binary ? Opcode::binary : Opcode::text;
     std::shared_ptr<const std::string> frame;
     if (compressor_ && data.size() >= compress_threshold_) {

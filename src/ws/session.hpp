@@ -113,6 +113,8 @@ class Session : public std::enable_shared_from_this<Session> {
     void end_frame();
     void on_control();
     void deliver(std::string&& data, bool binary);
+    /// Answers the client's close (once), when it sent one and we have not closed yet.
+    void reply_close();
     /// Sends close (once) and stops the reader: a protocol failure.
     void fail(CloseCode code, std::string_view reason);
     /// Queues a close frame (once); true if it was queued now.
