@@ -10,6 +10,10 @@
 // handshake and queues complete messages for receive(). When the handler returns, the
 // connection is closed with 1000 (1011 if it threw).
 //
+// GCC 12 miscompiles `while (co_await ws.receive()) {}` (an empty loop body: receive() never
+// runs and the handler never ends). Write `auto m = co_await ws.receive(); while (m) m = ...;`
+// or `while (auto m = co_await ws.receive()) { ... }` with a real body.
+//
 // Origin checks: set WebSocketOptions::accept to refuse an upgrade with 403 before it happens
 // (e.g. `[](Request& r) { return r.header("Origin") == "https://example.com"; }`); a handler
 // may also refuse later with `co_await ws.close(1008)`.
