@@ -305,3 +305,48 @@ def test_sigterm_right_after_listening_exits_cleanly(start_server):
         srv.signal(signal.SIGTERM, settle=False)
         statuses.append(srv.wait(5))
     assert statuses == [0] * 10, statuses
+
+
+def test_shutdown_with_a_half_sent_request(start_server):
+    # A client stuck in the middle of its head (slowloris) cannot hold the shutdown beyond its
+    # deadline (the header timeout here is longer than the deadline).
+    srv = start_server("hello", threads=1, flags=["--shutdown-timeout", "500", "--header-timeout", "20000"])
+    with RawConnection(srv.port) as c:
+        c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+        time.sleep(0.1)
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        rc = srv.wait(10)
+        elapsed = time.monotonic() - t0
+        assert rc == 0
+        assert elapsed < 2.0 * SLOW, f"exit took {elapsed:.2f}s with a 500 ms deadline"
+        got = c.read_available(1.0)
+        assert got == b"" or got.startswith((b"HTTP/1.1 408", b"HTTP/1.1 503")), got
+
+
+def test_shutdown_with_1000_idle_connections(start_server):
+    srv = start_server("hello", threads=2, flags=["--shutdown-timeout", "8000"])
+
+    async def main():
+        conns = []
+        for _ in range(1000):
+            reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+            conns.append((reader, writer))
+        # One request each, so that every connection is accepted and idle in keep-alive.
+        for _, writer in conns:
+            writer.write(build_request("GET", "/"))
+        for reader, _ in conns:
+            status, _, body = await asyncio.wait_for(_read_response(reader), 15 * SLOW)
+            assert status == 200 and body == b"Hello, World!"
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        eofs = await asyncio.gather(*(asyncio.wait_for(reader.read(100), 5 * SLOW) for reader, _ in conns))
+        assert all(e == b"" for e in eofs)
+        for _, writer in conns:
+            writer.close()
+        return time.monotonic() - t0
+
+    elapsed = asyncio.run(main())
+    rc = srv.wait(5 * SLOW)
+    assert rc == 0
+    assert elapsed < 2.0 * SLOW, f"closing 1000 idle connections took {elapsed:.2f}s"

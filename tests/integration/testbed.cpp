@@ -275,6 +275,18 @@ void add_param_routes(App& app) {
     app.get("/header/{name}", [](Request& req) {
         return Response::json("{\"value\":" + json_optional(req.header(req.param("name"))) + "}");
     });
+    // Sets X-Echo from the decoded query value `v`: a CR or LF in it must not split the
+    // response (Response::header throws, which becomes a 500).
+    app.get("/set-header", [](Request& req) {
+        Response res = Response::text("ok\n");
+        res.header("X-Echo", req.query("v").value_or(""));
+        return res;
+    });
+    // Any status with a small body: 204 and 304 must go out without one.
+    app.get("/status/{code:int}", [](Request& req) {
+        return Response::text("status body\n", static_cast<int>(req.param<std::int64_t>("code")));
+    });
+    app.get("/redirect", [](Request&) { return Response::redirect("/order", 307); });
     app.put("/method", [](Request& req) { return Response::text(std::string(req.method())); });
     app.del("/method", [](Request& req) { return Response::text(std::string(req.method())); });
     app.get("/method", [](Request& req) { return Response::text(std::string(req.method())); });
