@@ -6,9 +6,6 @@ import json
 import random
 import threading
 
-import pytest
-
-from conftest import SANITIZED
 from rawhttp import RawConnection, build_request, chunked
 
 
@@ -114,18 +111,9 @@ def test_content_length_body_trickled_with_next_request_glued(testbed):
         assert json.loads(r2.body) == {"value": "glued"}
 
 
-# Under ASan (and without optimisation) the compiler does not turn the symmetric transfer of
-# Task<T> (include/gannet/task.hpp, Awaiter::await_suspend returning the handle, and
-# FinalAwaiter returning the continuation) into a tail call. Every co_await that completes
-# without suspending then nests a few stack frames, and a loop of them (tiny chunks already in the
-# buffer, a long pipeline through async middleware) overflows the worker's stack: a remote crash
-# in the configuration CI runs. Release builds (-O3) do tail-call and pass.
-STACK_BUG = ("server bug: stack overflow under ASan: Task<T> symmetric transfer is not a tail "
-             "call there, so each synchronously completed co_await nests stack frames "
-             "(include/gannet/task.hpp Task::operator co_await / PromiseBase::FinalAwaiter)")
-
-
-@pytest.mark.xfail(SANITIZED, strict=True, reason=STACK_BUG)
+# Loops of co_awaits that complete without suspending (tiny chunks already in the buffer, a long
+# pipeline through coroutine middleware). Under ASan the compiler does not turn Task<T>'s
+# symmetric transfer into a tail call, and these once overflowed the worker's stack.
 def test_many_tiny_chunks(start_server):
     srv = start_server("gannet_testbed", threads=1)
     data = bytes(random.Random(8).randrange(256) for _ in range(5000))
@@ -139,7 +127,6 @@ def test_many_tiny_chunks(start_server):
         srv.assert_healthy()
 
 
-@pytest.mark.xfail(SANITIZED, strict=True, reason=STACK_BUG)
 def test_many_tiny_chunks_echo(start_server):
     srv = start_server("hello", threads=1)
     try:
@@ -154,7 +141,6 @@ def test_many_tiny_chunks_echo(start_server):
         srv.assert_healthy()
 
 
-@pytest.mark.xfail(SANITIZED, strict=True, reason=STACK_BUG)
 def test_long_pipeline_through_async_middleware(start_server):
     # Every testbed route runs through two coroutine middleware.
     srv = start_server("gannet_testbed", threads=1)

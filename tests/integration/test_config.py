@@ -1,6 +1,7 @@
 """Configuration errors at start-up (DESIGN.md section 6): a clear message naming the culprit and
 a non-zero exit status, never a crash or a silent start."""
 
+import random
 import re
 import signal
 import socket
@@ -106,12 +107,20 @@ def test_gannet_port_out_of_range():
 
 
 def test_gannet_port_and_threads_override_flags(start_server):
-    # The environment wins over --port/--threads (Config::env_overrides): a free port chosen here.
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    srv = start_server("hello", threads=1, env={"GANNET_PORT": str(port), "GANNET_THREADS": "1"})
+    # The environment wins over --port/--threads (Config::env_overrides). The port is picked
+    # below the ephemeral range, where client sockets of concurrent tests cannot take it first.
+    rng = random.Random()
+    for _ in range(10):
+        port = rng.randrange(20000, 30000)
+        try:
+            srv = start_server("hello", threads=1, env={"GANNET_PORT": str(port), "GANNET_THREADS": "1"})
+        except pytest.fail.Exception as e:
+            if "in use" in str(e):
+                continue
+            raise
+        break
+    else:
+        pytest.fail("no free port found in 10 tries")
     assert srv.port == port
     r = get(port, "/")
     assert r.status == 200 and r.body == b"Hello, World!"
