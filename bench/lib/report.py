@@ -284,14 +284,27 @@ def markdown(data: dict) -> str:
         w("### The Node.js-versus-Rust table, on this machine")
         w("")
         w("The same comparison the story makes (keep-alive and one connection per request), here on "
-          "one core each: Node.js (one process and cluster) against hyper on Tokio, and Gannet.")
+          "one core each: Node.js (one process and cluster) against hyper on Tokio, and Gannet. "
+          "req/s depends on how much of the machine the server and wrk got; *requests per server "
+          "CPU-second* (10⁶ ÷ CPU µs/req) is what one core of the server can carry, and moves much "
+          "less between rounds.")
         w("")
         w("| | Node.js | Node.js cluster | hyper (Rust) | hyper vs Node.js | Gannet | Gannet vs hyper | Gannet vs Node.js |")
         w("|---|--:|--:|--:|--:|--:|--:|--:|")
-        for name, title in (("plaintext", "keep-alive req/s"), ("short", "short connections req/s")):
+        def per_cpu_second(server, scenario):
+            c = get(server, scenario, "cpu_us_per_req")
+            return 1e6 / c if c else None
+
+        for name, title, metric in (("plaintext", "keep-alive req/s", "rps"),
+                                    ("short", "short connections req/s", "rps"),
+                                    ("plaintext", "keep-alive requests per server CPU-second", "cpu"),
+                                    ("short", "short connections requests per server CPU-second", "cpu")):
             if not any(s["name"] == name for s in wrk_scen):
                 continue
-            nd, nc, hy, g = (get(x, name, "rps") for x in (BASELINE, "node-cluster", "hyper", GANNET))
+            if metric == "rps":
+                nd, nc, hy, g = (get(x, name, "rps") for x in (BASELINE, "node-cluster", "hyper", GANNET))
+            else:
+                nd, nc, hy, g = (per_cpu_second(x, name) for x in (BASELINE, "node-cluster", "hyper", GANNET))
 
             def pct(a, b):
                 x = _pct(a, b)
