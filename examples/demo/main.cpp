@@ -289,7 +289,7 @@ Options parse_args(int argc, char** argv) {
     o.config.port = 8080;
     // The page sits next to this file in the source tree; --public overrides.
     o.public_dir = (std::filesystem::path(__FILE__).parent_path() / "public").string();
-    for (int i = 1; i < argc; ++i) {
+    for (int i = 1; i < argc; i += 2) {  // every option takes a value
         std::string_view a = argv[i];
         const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
         if (a == "--port") {
@@ -308,7 +308,6 @@ Options parse_args(int argc, char** argv) {
         } else {
             throw std::invalid_argument("unknown option '" + std::string(a) + "' (try --help)");
         }
-        ++i;
     }
     return o;
 }
