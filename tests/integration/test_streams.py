@@ -22,7 +22,10 @@ BIG = (64 << 20) if (SANITIZED or str(BUILD_DIR).endswith("asan")) else (1 << 30
 
 @pytest.fixture(scope="module")
 def server(_module_factory):
-    return _module_factory("hello", threads=1)
+    # ASan's quarantine keeps freed blocks (up to 256 MiB) out of reuse, which would look like
+    # growth in the RSS check: keep it small.
+    return _module_factory("hello", threads=1, env={
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:quarantine_size_mb=4"})
 
 
 def vm(pid: int, key: str) -> int:
