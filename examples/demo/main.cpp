@@ -133,7 +133,7 @@ std::uint64_t open_sockets() {
 
 class Sampler {
   public:
-    explicit Sampler(App& app) : app_(app) {}
+    Sampler(App& app, SseChannel& channel) : app_(app), channel_(channel) {}
     ~Sampler() { stop(); }
 
     void start() {
@@ -214,11 +214,12 @@ class Sampler {
                 std::lock_guard lock(mu_);
                 latest_ = data;
             }
-            app_.channel("stats").publish({.event = "stats", .data = data});
+            channel_.publish({.event = "stats", .data = data});
         }
     }
 
     App& app_;
+    SseChannel& channel_;
     std::thread thread_;
     std::mutex mu_;
     std::condition_variable cv_;
@@ -347,12 +348,14 @@ int main(int argc, char** argv) try {
     });
 
     // Dashboard: the latest numbers at once, then every event of the "stats" channel.
-    Sampler sampler(app);
-    app.sse("/events/stats", [&app, &sampler](Request&, EventStream& es) -> Task<> {
+    // No replay: a dashboard that reconnects wants the present, not the last 100 seconds.
+    SseChannel& stats = app.channel("stats").set_replay(0);
+    Sampler sampler(app, stats);
+    app.sse("/events/stats", [&stats, &sampler](Request&, EventStream& es) -> Task<> {
         Live live(my_slot().streams);
         std::string now = sampler.latest();
         if (!now.empty()) co_await es.send({.event = "stats", .data = now});
-        co_await es.follow(app.channel("stats"));
+        co_await es.follow(stats);
     });
 
     // Upload: the body streamed to a file as it arrives, each write on the blocking pool so
