@@ -199,8 +199,7 @@ $('load-go').addEventListener('click', async () => {
   ], { xLabel: `${secs} s` });
   out.textContent = `${r.total} requests in ${fmt.format(r.seconds)} s = ${fmt.format(r.total / r.seconds)} req/s · ` +
     `latency p50 ${fmt.format(r.p50all)} ms, p99 ${fmt.format(r.p99all)} ms · ${r.errors} errors. ` +
-    'The browser is the bottleneck (6 connections per origin); see the server\'s CPU on the left.';
+    'The browser is the bottleneck (6 connections per origin); compare the Server panel (requests/s, CPU).';
   out.dataset.total = r.total;
   btn.disabled = false;
 });
-window.addEventListener('resize', () => {});
