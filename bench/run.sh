@@ -21,12 +21,14 @@ PY=/usr/bin/python3
 
 ONLY=""
 NO_BUILD=0
+HYPER_PROFILE=release
 args=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) ONLY="${2:-}"; shift 2 || shift ;;
     --only=*) ONLY="${1#--only=}"; shift ;;
     --no-build) NO_BUILD=1; shift ;;
+    --quick) HYPER_PROFILE=quick; shift ;;  # hyper without LTO: see servers/hyper/Cargo.toml
     -h|--help) exec "$PY" "$BENCH/lib/harness.py" --help ;;
     *) shift ;;
   esac
@@ -109,7 +111,7 @@ build_hyper() {
     skip hyper "cargo not found (apt cargo; run bench/setup.sh)"
     return
   fi
-  say "building the hyper server offline ($("$cargo" --version))"
+  say "building the hyper server offline ($("$cargo" --version), profile $HYPER_PROFILE)"
   local h="$WORK/hyper"
   mkdir -p "$h/.cargo"
   rm -rf "$h/src"
@@ -121,7 +123,7 @@ build_hyper() {
   "${rustc:-rustc}" --version > "$h/rustc-version" 2>/dev/null || true
   if ! (cd "$h" && export CARGO_HOME="$WORK/cargo-home" CARGO_TARGET_DIR="$h/target" && \
         if [[ -n "$rustc" ]]; then export RUSTC="$rustc"; fi && \
-        "$cargo" build --release --offline) > "$WORK/logs/build-hyper.log" 2>&1; then
+        "$cargo" build --profile "$HYPER_PROFILE" --offline) > "$WORK/logs/build-hyper.log" 2>&1; then
     skip hyper "cargo build failed: $(last_line "$WORK/logs/build-hyper.log") (log: bench/.work/logs/build-hyper.log)"
   fi
 }

@@ -125,7 +125,17 @@ class Go(ServerDef):
 
 
 class Hyper(ServerDef):
-    BIN = WORK / "hyper" / "target" / "release" / "hyper-server"
+    TARGET = WORK / "hyper" / "target"
+    quick = False  # set by parse_args: --quick runs use the quick (no LTO) build when there is one
+
+    @property
+    def BIN(self) -> Path:  # noqa: N802 - same name as the other servers' constant
+        quick = self.TARGET / "quick" / "hyper-server"
+        return quick if self.quick and quick.exists() else self.TARGET / "release" / "hyper-server"
+
+    @property
+    def profile(self) -> str:
+        return self.BIN.parent.name
 
     def _missing(self):
         return None if self.BIN.exists() else "hyper-server not built (librust-hyper-dev missing? run bench/setup.sh)"
@@ -531,6 +541,7 @@ def parse_args(argv: list[str]) -> Config:
             out.append(table[name])
         return out
 
+    Hyper.quick = a.quick
     servers = pick(a.only, SERVER_BY_NAME, "server")
     servers = [s for s in SERVERS if s in servers]  # keep the canonical round order
     scenarios = pick(a.scenarios, SCENARIO_BY_NAME, "scenario")
@@ -958,6 +969,8 @@ class Bench:
         machine["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
         elapsed = time.monotonic() - t_start
         versions = report.versions(cfg)
+        if "hyper" in versions:
+            versions["hyper"] += f" (cargo profile {SERVER_BY_NAME['hyper'].profile})"
         data = {
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "elapsed_s": elapsed,
