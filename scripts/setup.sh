@@ -6,10 +6,14 @@ set -euo pipefail
 packages=(
   g++ clang cmake ninja-build ccache pkg-config   # compilers (GCC 12 first, clang 14 for fuzzing), build
   zlib1g-dev                                      # permessage-deflate (WebSocket compression)
+  nlohmann-json3-dev                              # <gannet/json.hpp> (optional JSON helpers)
   libgtest-dev googletest                         # unit tests
   libclang-rt-14-dev                              # sanitizer and libFuzzer runtimes for clang
   python3 python3-pytest python3-aiohttp python3-websockets  # integration tests
   curl                                            # a real HTTP client in the tests
+  nginx-light                                     # conformance: compared answer by answer
+  chromium                                        # the demo's browser test (playwright-core)
+  wrk                                             # bench/run.sh --quick in the test run
   nodejs npm                                      # Node clients (ws, eventsource) in the tests
   procps psmisc iproute2                          # pgrep/kill/ss used by the tests
 )

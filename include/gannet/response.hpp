@@ -17,7 +17,9 @@ class Response {
     static constexpr std::size_t kInlineBody = 112;
 
     Response() noexcept = default;
-    explicit Response(int status) noexcept : status_(status) {}
+    /// A response with `status` and no body. Throws std::invalid_argument for a status that
+    /// is not a valid final answer (outside 200-999, or 1xx other than 101).
+    explicit Response(int status) { this->status(status); }
     Response(Response&& o) noexcept { move_from(o); }
     Response& operator=(Response&& o) noexcept {
         if (this != &o) move_from(o);

@@ -51,6 +51,7 @@ class ResponseStream {
 
     Request& req_;
     Response meta_{200};
+    std::string buf_;  // reused for each write: head, chunk framing and data in one send
     std::optional<std::uint64_t> length_;
     std::uint64_t written_ = 0;
     bool started_ = false;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
@@ -101,6 +102,24 @@ void AppCore::add(std::string_view method, std::string_view pattern, Endpoint e,
     } catch (const RouteError& err) {
         throw std::invalid_argument(err.what());
     }
+    // Keep the server-wide method list for `OPTIONS *` (sorted, GET implies HEAD).
+    std::vector<std::string> methods;
+    for (std::string_view m : {std::string_view(method)}) methods.emplace_back(m);
+    if (method == "GET") methods.emplace_back("HEAD");
+    std::vector<std::string> all;
+    std::string_view rest = all_methods_;
+    while (!rest.empty()) {
+        auto comma = rest.find(", ");
+        all.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    for (auto& m : methods) {
+        if (std::find(all.begin(), all.end(), m) == all.end()) all.push_back(m);
+    }
+    std::sort(all.begin(), all.end());
+    all_methods_.clear();
+    for (auto& m : all) all_methods_ += (all_methods_.empty() ? "" : ", ") + m;
+
     auto r = std::make_unique<Route>();
     r->method = std::string(method);
     r->pattern = std::string(pattern);
@@ -177,6 +196,13 @@ bool AppCore::prepare_body(const Route& route, Request& req, Response& res) cons
 
 bool AppCore::handle(Request& req, Response& res, Task<Response>& task) {
     const auto& head = req.head();
+    if (head.path == "*") {
+        // OPTIONS * asks about the server as a whole (RFC 9110 9.3.7); the parser allows the
+        // asterisk form with OPTIONS only.
+        res = Response(204);
+        res.header("Allow", all_methods_);
+        return true;
+    }
     std::uint32_t id = 0;
     const Route* route = &not_found_;
     switch (router_.match(head.method, head.path, id, req.params())) {
@@ -404,6 +430,9 @@ int App::run() {
 }
 void App::start() {
     core_->start();
+}
+void App::broadcast(std::function<void()> fn) const {
+    core_->broadcast(std::move(fn));
 }
 void App::stop() noexcept {
     core_->stop();

@@ -57,6 +57,7 @@ class AppCore final : public http::Service {
     bool prepare_body(const Route& route, Request& req, Response& res) const;
 
     Router router_;
+    std::string all_methods_ = "OPTIONS";  // the Allow value of `OPTIONS *`
     std::vector<std::unique_ptr<Route>> routes_;
     Route not_found_;
     Route not_allowed_;

@@ -324,6 +324,7 @@ void Connection::finish_request_body() {
 Task<std::optional<std::string_view>> Connection::read_body_impl() {
     using CS = ChunkedDecoder::Result::Status;
     if (body_done_ || body_error_ != 0) co_return std::nullopt;
+    if (body_read_ == 0 && body_kind_ == BodyKind::chunked) chunked_.set_max_body(body_limit_);
     if (req_.head().expect_continue && !continue_sent_ && body_pos_ == len_) {
         continue_sent_ = true;
         out_ += "HTTP/1.1 100 Continue\r\n\r\n";
@@ -338,6 +339,12 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
             if (avail > 0) {
                 std::size_t k =
                     static_cast<std::size_t>(std::min<std::uint64_t>(avail, body_left_));
+                if (body_read_ + k > body_limit_) {
+                    // The handler lowered the limit below the declared length.
+                    body_error_ = 413;
+                    close_after_ = true;
+                    co_return std::nullopt;
+                }
                 std::string_view piece(buf_ + body_pos_, k);
                 body_pos_ += k;
                 body_left_ -= k;

@@ -84,6 +84,9 @@ class ChunkedDecoder {
     std::uint64_t total() const noexcept { return total_; }
     /// Back to the initial state, for the next request.
     void reset() noexcept;
+    /// Changes the bound on the decoded size (a per-route limit known only after routing): a
+    /// chunk-size line that would exceed it is refused with 413 before its data arrives.
+    void set_max_body(std::uint64_t max_body) noexcept { max_body_ = max_body; }
 
   private:
     // size: hex digits; size_bws: whitespace after the size (must lead to ';'); ext_*: the

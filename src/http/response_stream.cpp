@@ -21,7 +21,8 @@ bool ResponseStream::closed() const noexcept {
 std::string ResponseStream::head(bool) {
     const auto& h = req_.head();
     // Without a length, HTTP/1.0 has no chunked coding: the body ends when the connection does.
-    bool keep = h.keep_alive && !meta_.wants_close() && (length_ || h.version_minor >= 1);
+    bool keep = h.keep_alive && !meta_.wants_close() && (length_ || h.version_minor >= 1) &&
+                !req_.transport()->draining();
     if (!keep) {
         must_close_ = true;
         req_.transport()->close_after_response();
@@ -35,10 +36,15 @@ std::string ResponseStream::head(bool) {
 
 Task<bool> ResponseStream::write(std::string_view data) {
     if (ended_ || closed()) co_return false;
-    std::string buf;
+    std::string& buf = buf_;
+    buf.clear();
     if (!started_) buf = head(true);
     bool no_body = req_.head().method == "HEAD" || http::status_has_no_body(meta_.status());
-    if (!no_body && !data.empty()) {
+    if (no_body) {
+        // HEAD: the head announced these bytes; count them so end() sees a complete body and
+        // keeps the connection.
+        written_ += data.size();
+    } else if (!data.empty()) {
         if (length_ && written_ + data.size() > *length_) {
             // Writing past the declared length would corrupt the framing: cut the connection.
             req_.transport()->close_after_response();
@@ -57,7 +63,8 @@ Task<bool> ResponseStream::write(std::string_view data) {
 
 Task<bool> ResponseStream::end(std::vector<std::pair<std::string, std::string>> trailers) {
     if (ended_) co_return !closed();
-    std::string buf;
+    std::string& buf = buf_;
+    buf.clear();
     if (!started_) {
         if (!length_) length_ = 0;  // nothing was written: an empty, framed body
         buf = head(true);

@@ -193,8 +193,8 @@ TEST(ChunkedDecoder, LineEndingErrors) {
 
 TEST(ChunkedDecoder, ExtensionsAreParsedAndIgnored) {
     for (std::string_view ext :
-         {";a", ";a=b", ";a=\"b\"", ";a=\"\"", ";a=\"q\\\"x\\\\\"", ";a;b;c=d", " ;a", "\t; a",
-          " ; a = b ; c = \"d e\" ", ";a=\"\xff obs\"", ";!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+         {";a", ";a=b", ";a=\"b\"", ";a=\"\"", ";a=\"q\\\"x\\\\\"", ";a;b;c=d", "; a",
+          "; a = b ; c = \"d e\" ", ";a=\"\xff obs\"", ";!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
           ";a=\"(),/:;<=>?@[]{}\"", ";a=\"\t\""}) {
         const std::string in =
             std::string("3").append(ext) + "\r\nabc\r\n0" + std::string(ext) + "\r\n\r\n";
@@ -204,6 +204,16 @@ TEST(ChunkedDecoder, ExtensionsAreParsedAndIgnored) {
         const Decoded b = decode_bytewise(in);
         EXPECT_EQ(b.status, Status::done) << ext;
         EXPECT_EQ(b.body, "abc") << ext;
+    }
+}
+
+// llhttp refuses whitespace between the chunk size and ';' (RFC 9112 allows it as BWS); the
+// strictest peer is our floor, so these are errors (DESIGN.md section 5).
+TEST(ChunkedDecoder, WhitespaceAfterSizeIsRefused) {
+    for (std::string_view ext : {" ;a", "\t; a", " ; a = b"}) {
+        const std::string in = std::string("3").append(ext) + "\r\nabc\r\n0\r\n\r\n";
+        EXPECT_EQ(decode(in).status, Status::error) << ext;
+        EXPECT_EQ(decode_bytewise(in).status, Status::error) << ext;
     }
 }
 
@@ -314,7 +324,7 @@ TEST(ChunkedDecoder, ResetForTheNextRequest) {
 // decoded body and trailers never depend on where the input is cut.
 TEST(ChunkedDecoder, RandomSplits) {
     std::mt19937_64 rng(20240601);
-    const std::string_view exts[] = {"", "", ";a", ";name=value", " ; q=\"x;y\\\"z\"", ";a;b=c"};
+    const std::string_view exts[] = {"", "", ";a", ";name=value", "; q=\"x;y\\\"z\"", ";a;b=c"};
     for (int iter = 0; iter < 500; ++iter) {
         std::string body;
         std::string wire;
