@@ -39,7 +39,7 @@ struct BufferPool {
         return new char[want];
     }
     void put(char* b, std::size_t cap) noexcept {
-        if (cap == size && free.size() < 256) {
+        if (cap == size && free.size() < 32) {
             free.push_back(b);
         } else {
             delete[] b;
@@ -215,12 +215,17 @@ Task<void> Connection::run() {
 }
 
 Task<bool> Connection::fill(std::uint64_t timeout_ms) {
+    // One co_return at the end and no co_return inside the loop: see the note on flush().
     acquire_buffer();
     timed_out_ = false;
-    for (;;) {
-        if (aborted_) co_return false;
-        if (state_.readable) {
-            if (len_ == cap_) co_return true;  // caller decides: the buffer is full
+    enum class Outcome : std::uint8_t { pending, got_bytes, failed };
+    Outcome outcome = Outcome::pending;
+    while (outcome == Outcome::pending) {
+        if (aborted_) {
+            outcome = Outcome::failed;
+        } else if (state_.readable && len_ == cap_) {
+            outcome = Outcome::got_bytes;  // the buffer is full: the caller decides
+        } else if (state_.readable) {
             std::size_t room = cap_ - len_;
             ssize_t n = ::recv(state_.fd, buf_ + len_, room, 0);
             if (n > 0) {
@@ -228,24 +233,29 @@ Task<bool> Connection::fill(std::uint64_t timeout_ms) {
                 // A short read drained the socket: with edge-triggered epoll, data arriving
                 // later raises a new edge, so the next fill() waits instead of spending a
                 // recv() on EAGAIN. This saves one syscall per request on keep-alive traffic.
-                // Not after a hang-up: the FIN came with this data and its edge is spent, so the
-                // next recv() must run to see the end of the stream.
+                // Not after a hang-up: the FIN came with this data and its edge is spent, so
+                // the next recv() must run to see the end of the stream.
                 if (static_cast<std::size_t>(n) < room && !state_.hangup) state_.readable = false;
-                co_return true;
-            }
-            if (n == 0) {
+                outcome = Outcome::got_bytes;
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
                 broken_ = true;
-                co_return false;
+                outcome = Outcome::failed;
+            } else if (errno != EINTR) {
+                state_.readable = false;
             }
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                broken_ = true;
-                co_return false;
+        } else {
+            // Nothing buffered: wait without a buffer, so that connections waiting for their
+            // first (or next) request cost their socket and this object, not a read buffer.
+            if (len_ == 0) release_buffer();
+            bool ready = co_await TimedWait{*this, false, timeout_ms};
+            if (ready) {
+                acquire_buffer();
+            } else {
+                outcome = Outcome::failed;
             }
-            state_.readable = false;
         }
-        if (!co_await TimedWait{*this, false, timeout_ms}) co_return false;
     }
+    co_return outcome == Outcome::got_bytes;
 }
 
 bool Connection::try_flush() noexcept {

@@ -104,9 +104,6 @@ CASES: list[Case] = [
         "`5 ;x`: whitespace between the chunk size and ';'. The chunk-ext grammar has BWS "
         "there, but llhttp rejects it, and DESIGN.md 5 makes the strictest of them "
         "the floor",
-        xfail="Gannet accepts it deliberately (parser.cpp ChunkedDecoder::next, State::size: "
-        "'BWS before ; is allowed'), below the floor set by llhttp (400); to decide: "
-        "reject, or record the exception in DESIGN.md 5",
     ),
     Case(
         "rfc9112_6_1_te_chunked_case_insensitive",
@@ -144,8 +141,8 @@ CASES: list[Case] = [
         "rfc9112_3_2_4_options_asterisk",
         "RFC 9112 3.2.4",
         b"OPTIONS * HTTP/1.1\r\n" + H + b"\r\n",
-        404,
-        "asterisk-form with OPTIONS is valid (hello has no OPTIONS * route: 404)",
+        204,
+        "asterisk-form with OPTIONS is valid: 204 with the server-wide Allow list",
         valid=True,
     ),
     Case(
@@ -347,10 +344,9 @@ CASES: list[Case] = [
     Case("rfc9110_15_5_14_chunk_size_over_limit_is_413", "RFC 9110 15.5.14",
          chunked(b"40000000\r\n"), 413,
          "a 1 GiB chunk size line, limit 1 MiB: 413 at once, before its data",
-         xfail="the connection builds its ChunkedDecoder without max_body (connection.hpp: "
-         "`ChunkedDecoder chunked_;`), so the decoder's early 413 at the size line never fires; "
-         "the limit is only checked as data arrives (connection.cpp read_body_impl, "
-         "body_read_ > body_limit_). Gannet waits for the data instead of answering 413."),
+         why_stricter="the size line alone already exceeds the route's body limit, so Gannet "
+         "answers 413 before any data instead of reading towards the limit (RFC 9110 15.5.14 "
+         "lets a server refuse content that is too large); the peers answer only later."),
     Case("rfc9110_15_5_14_chunked_body_over_limit_is_413", "RFC 9110 15.5.14",
          chunked(b"200000\r\n" + b"a" * 0x200000 + b"\r\n0\r\n\r\n"), 413,
          "a 2 MiB chunked body, limit 1 MiB: 413",

@@ -129,12 +129,6 @@ def test_client_disconnect_mid_upload(hello):
         assert c.read_response().body == b"still alive"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: HEAD on a ResponseStream with a declared length "
-                   "closes the connection without saying so: write() does not count the bytes it "
-                   "skips for HEAD (src/http/response_stream.cpp ResponseStream::write, `written_` only "
-                   "grows when a body is sent), so end() finds `written_ != *length_` and calls "
-                   "close_after_response() after a head that promised keep-alive; the next pipelined "
-                   "request is dropped")
 @pytest.mark.parametrize("path", ["/stream-len", "/big/100"])
 def test_head_of_streamed_response_with_length(testbed, path):
     with RawConnection(testbed.port) as c:
