@@ -170,4 +170,6 @@ while true; do
   wait "$driver" && rc=0 || rc=$?
   kill -0 "$driver" 2>/dev/null || break
 done
+# A full run refreshes the README's results section from latest.md.
+if [[ $rc == 0 && $HYPER_PROFILE != quick ]]; then "$PY" "$BENCH/update_readme.py" || rc=1; fi
 exit "$rc"

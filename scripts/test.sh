@@ -32,4 +32,9 @@ echo "=== build: fuzz"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs"
 tests/fuzz/run.sh "${GANNET_FUZZ_SECONDS:-20}" build/fuzz || status=1
+
+# The benchmark harness in its quick mode, so that it keeps working (speed is not asserted).
+echo "=== bench: quick"
+bench/setup.sh
+bench/run.sh --quick || status=1
 exit $status
