@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's first command: set up, build (Release), and run the reference app on port 8080.
+# The README's first command: set up, build (Release), and run the demo on port 8080. The demo
+# is the reference app (examples/hello's routes) plus a live page for browsers at /.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target hello
-exec build/release/hello --port "${PORT:-8080}" "$@"
+cmake --build --preset release --target demo hello
+exec build/release/demo --port "${PORT:-8080}" "$@"

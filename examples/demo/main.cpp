@@ -12,6 +12,8 @@
 // thread reads the slots, adds what the process knows (RSS and CPU time from /proc/self, open
 // sockets from /proc/self/fd) and publishes one event to the "stats" SSE channel, which every
 // dashboard follows.
+#include "../hello/reference_routes.hpp"
+
 #include <gannet/gannet.hpp>
 #include <gannet/json.hpp>
 
@@ -313,6 +315,14 @@ Options parse_args(int argc, char** argv) {
     return o;
 }
 
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + path +
+                                 " (run from the repository root or pass --public DIR)");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -402,7 +412,25 @@ int main(int argc, char** argv) try {
         },
         RouteOptions{.max_body = std::uint64_t{1} << 30});  // streamed: up to 1 GiB
 
-    // The page and its assets.
+    // The reference app's routes (/json, /users/{id}, /echo, /ws/echo, /events, ...), so the
+    // README's first command serves both the demo and what the docs and benchmarks use. `GET /`
+    // is the page for a browser and "Hello, World!" for everyone else (curl, wrk).
+    add_reference_routes(app);
+    std::string index_html = read_file(opts.public_dir + "/index.html");
+    app.get("/", [index_html](Request& req) {
+        auto accept = req.header("Accept");
+        if (accept && accept->find("text/html") != std::string_view::npos) {
+            Response page = Response::html(index_html);
+            page.header("Cache-Control", "no-cache");
+            page.header("Vary", "Accept");
+            return page;
+        }
+        Response text = Response::text("Hello, World!");
+        text.header("Vary", "Accept");
+        return text;
+    });
+
+    // The page's assets.
     StaticOptions page;
     page.cache_control = "no-cache";  // a demo: always revalidate (ETag) so edits show at once
     app.static_files("/", opts.public_dir, page);
