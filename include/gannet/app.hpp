@@ -149,6 +149,15 @@ Endpoint adapt(H&& handler) {
 
 class AppCore;
 
+/// Writes one line to stderr naming the request and what a handler threw (the client never
+/// sees it). `error` may hold anything.
+void report_handler_failure(const Request& req, std::exception_ptr error) noexcept;
+/// True for error statuses after which the request body may be unread or broken, so the
+/// connection must not be reused (400, 408, 413).
+constexpr bool error_closes_connection(int status) noexcept {
+    return status == 400 || status == 408 || status == 413;
+}
+
 }  // namespace detail
 
 /// The rest of the middleware chain, as handed to a middleware.

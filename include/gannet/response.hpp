@@ -90,6 +90,8 @@ class Response {
     void move_from(Response& o) noexcept;
     void copy_from(const Response& o);
     void set_static_type(std::string_view t) noexcept { content_type_ = t; }
+    // `static_type` must be a string literal (it is kept as a view).
+    static Response typed(std::string_view static_type, std::string_view body, int status);
 
     int status_ = 200;
     bool close_ = false;

@@ -64,6 +64,19 @@ unsigned parse_env_number(const char* name, unsigned max) {
 
 }  // namespace
 
+void report_handler_failure(const Request& req, std::exception_ptr error) noexcept {
+    const char* what = "a non-exception";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "gannet: %.*s %.*s: handler threw: %s\n",
+                 static_cast<int>(req.method().size()), req.method().data(),
+                 static_cast<int>(req.path().size()), req.path().data(), what);
+}
+
 AppCore::AppCore() {
     not_found_.layers = {global};
     not_found_.endpoint.sync = [this](Request& req) {
@@ -143,19 +156,13 @@ Response AppCore::error_response(Request& req, std::exception_ptr e) const noexc
     } catch (const HttpError& he) {
         try {
             Response r = Response::text(std::string(he.what()) + "\n", he.status());
-            if (he.status() == 400 || he.status() == 408 || he.status() == 413) r.close();
+            if (error_closes_connection(he.status())) r.close();
             return r;
         } catch (...) {
             return Response::status_only(500);
         }
-    } catch (const std::exception& ex) {
-        std::fprintf(stderr, "gannet: %.*s %.*s: handler threw: %s\n",
-                     static_cast<int>(req.method().size()), req.method().data(),
-                     static_cast<int>(req.path().size()), req.path().data(), ex.what());
     } catch (...) {
-        std::fprintf(stderr, "gannet: %.*s %.*s: handler threw a non-exception\n",
-                     static_cast<int>(req.method().size()), req.method().data(),
-                     static_cast<int>(req.path().size()), req.path().data());
+        report_handler_failure(req, std::current_exception());
     }
     return Response::status_only(500);
 }

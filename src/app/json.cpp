@@ -61,16 +61,10 @@ std::function<Response(Request&, std::exception_ptr)> json_errors() {
             Response r = problem(he.status(), he.what());
             // As the default hook does: the body may be unread or broken, so do not reuse the
             // connection after these.
-            if (he.status() == 400 || he.status() == 408 || he.status() == 413) r.close();
+            if (detail::error_closes_connection(he.status())) r.close();
             return r;
-        } catch (const std::exception& ex) {
-            std::fprintf(stderr, "gannet: %.*s %.*s: handler threw: %s\n",
-                         static_cast<int>(req.method().size()), req.method().data(),
-                         static_cast<int>(req.path().size()), req.path().data(), ex.what());
         } catch (...) {
-            std::fprintf(stderr, "gannet: %.*s %.*s: handler threw a non-exception\n",
-                         static_cast<int>(req.method().size()), req.method().data(),
-                         static_cast<int>(req.path().size()), req.path().data());
+            detail::report_handler_failure(req, std::current_exception());
         }
         return problem(500);
     };

@@ -70,25 +70,23 @@ void Response::copy_from(const Response& o) {
     }
 }
 
-Response Response::text(std::string_view body, int status) {
+Response Response::typed(std::string_view static_type, std::string_view body, int status) {
     Response r(status);
-    r.set_static_type("text/plain; charset=utf-8");
+    r.set_static_type(static_type);
     r.body(body);
     return r;
+}
+
+Response Response::text(std::string_view body, int status) {
+    return typed("text/plain; charset=utf-8", body, status);
 }
 
 Response Response::json(std::string_view json, int status) {
-    Response r(status);
-    r.set_static_type("application/json");
-    r.body(json);
-    return r;
+    return typed("application/json", json, status);
 }
 
 Response Response::html(std::string_view body, int status) {
-    Response r(status);
-    r.set_static_type("text/html; charset=utf-8");
-    r.body(body);
-    return r;
+    return typed("text/html; charset=utf-8", body, status);
 }
 
 Response Response::redirect(std::string_view location, int status) {

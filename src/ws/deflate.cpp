@@ -1,5 +1,7 @@
 #include "ws/deflate.hpp"
 
+#include <gannet/http_types.hpp>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -20,17 +22,7 @@ int clamp_bits(int bits) noexcept {
     return std::clamp(bits, kMinWindowBits, kMaxWindowBits);
 }
 
-char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
+using http::iequals;
 
 // RFC 7692 section 7.1.2: a window size is 1*DIGIT in 8..15; a leading zero is refused, as it
 // would give one value several spellings.

@@ -1,5 +1,7 @@
 #include "ws/handshake.hpp"
 
+#include <gannet/http_types.hpp>
+
 #include <array>
 
 #include "ws/base64.hpp"
@@ -8,19 +10,7 @@
 namespace gannet::ws {
 namespace {
 
-// Private helpers rather than gannet::http::iequals/has_token, so this layer builds and tests
-// on its own.
-char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    }
-    return true;
-}
+using http::iequals;
 
 bool is_ows(char c) noexcept {
     return c == ' ' || c == '\t';
