@@ -13,6 +13,8 @@
 // Coroutine bodies here are kept straight-line on purpose: GCC 12 has miscompiled loops that
 // mix an early co_return with a co_await in this project.
 #include <gannet/cookie.hpp>
+#include "../../examples/hello/cli.hpp"
+
 #include <gannet/gannet.hpp>
 #include <gannet/url.hpp>
 
@@ -35,65 +37,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// --- command line (the same flags as examples/hello) -----------------------------------------
-
-std::uint64_t number(std::string_view flag, const char* value) {
-    if (!value) throw std::invalid_argument(std::string(flag) + " needs a value");
-    std::uint64_t out = 0;
-    std::string_view v = value;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
-        throw std::invalid_argument(std::string(flag) + ": '" + value + "' is not a number");
-    }
-    return out;
-}
-
-struct Options {
-    Config config;
-    bool access_log = false;
-};
-
-Options parse_args(int argc, char** argv) {
-    Options o;
-    o.config.port = 8080;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-        auto ms = [&] { return std::chrono::milliseconds(number(a, v)); };
-        if (a == "--port") {
-            auto p = number(a, v);
-            if (p > 65535)
-                throw std::invalid_argument("--port: " + std::to_string(p) + " is not a port");
-            o.config.port = static_cast<std::uint16_t>(p);
-        } else if (a == "--threads") {
-            o.config.threads = static_cast<unsigned>(number(a, v));
-        } else if (a == "--host") {
-            if (!v) throw std::invalid_argument("--host needs a value");
-            o.config.host = v;
-        } else if (a == "--header-timeout") {
-            o.config.header_timeout = ms();
-        } else if (a == "--idle-timeout") {
-            o.config.idle_timeout = ms();
-        } else if (a == "--body-timeout") {
-            o.config.body_timeout = ms();
-        } else if (a == "--write-timeout") {
-            o.config.write_timeout = ms();
-        } else if (a == "--shutdown-timeout") {
-            o.config.shutdown_timeout = ms();
-        } else if (a == "--max-body") {
-            o.config.max_body = number(a, v);
-        } else if (a == "--max-connections") {
-            o.config.max_connections = number(a, v);
-        } else if (a == "--access-log") {
-            o.access_log = true;
-            continue;
-        } else {
-            throw std::invalid_argument("unknown option '" + std::string(a) + "'");
-        }
-        ++i;
-    }
-    return o;
-}
+// --- command line: the same flags as examples/hello (examples/hello/cli.hpp) ---------------
 
 // --- helpers -----------------------------------------------------------------------------------
 
@@ -398,7 +342,7 @@ void add_stream_routes(App& app) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-    Options opts = parse_args(argc, argv);
+    CliOptions opts = parse_cli(argc, argv, "gannet_testbed");
     App app;
     if (opts.access_log) app.use(middleware::access_log());
     app.use(mw1);
