@@ -64,15 +64,17 @@ done
 
 T0=$SECONDS
 # ---- the harness's own tools: a failure here is a harness failure ------------------------------
-build_if_newer() {  # out src compiler flags...
+build_if_newer() {  # out src compiler flags...   (src may include tools/realtime.hpp)
   local out="$1" src="$2"; shift 2
-  if [[ ! -x "$out" || "$src" -nt "$out" ]]; then
+  if [[ ! -x "$out" || "$src" -nt "$out" || "$BENCH/tools/realtime.hpp" -nt "$out" ]]; then
     "$@" -o "$out.tmp" "$src" || die "could not build $out from $src"
     mv "$out.tmp" "$out"
   fi
 }
 build_if_newer "$WORK/bin/loadgen" "$BENCH/tools/loadgen.cpp" g++ -std=c++20 -O2 -Wall -Wextra -Werror
 build_if_newer "$WORK/bin/holdconns" "$BENCH/tools/holdconns.cpp" g++ -std=c++20 -O2 -Wall -Wextra -Werror
+build_if_newer "$WORK/bin/wsbench" "$BENCH/tools/wsbench.cpp" g++ -std=c++20 -O2 -Wall -Wextra -Werror
+build_if_newer "$WORK/bin/ssebench" "$BENCH/tools/ssebench.cpp" g++ -std=c++20 -O2 -Wall -Wextra -Werror
 build_if_newer "$WORK/bin/reference" "$BENCH/servers/reference/reference.c" gcc -O2 -Wall -Wextra -Werror
 
 # ---- the servers: a failure is noted and that server is skipped --------------------------------
@@ -170,6 +172,7 @@ while true; do
   wait "$driver" && rc=0 || rc=$?
   kill -0 "$driver" 2>/dev/null || break
 done
-# A full run refreshes the README's results section from latest.md.
-if [[ $rc == 0 && $HYPER_PROFILE != quick ]]; then "$PY" "$BENCH/update_readme.py" || rc=1; fi
+# A full run refreshes the README's results section from latest.md (not when only the realtime
+# scenarios ran: they go to results/realtime.md and latest.md is kept).
+if [[ $rc == 0 && $HYPER_PROFILE != quick && -e "$WORK/latest-written" ]]; then "$PY" "$BENCH/update_readme.py" || rc=1; fi
 exit "$rc"

@@ -5,7 +5,8 @@
 #   apt:  wrk, nginx-light (+ its echo module), golang-go, cargo + rustc, librust-hyper-dev and
 #         librust-tokio-dev (the crates the hyper server is built from, offline), python3, gcc/g++,
 #         cmake + ninja (Gannet), nodejs + npm if node is missing
-#   npm:  bun, into bench/.work/node_modules (checked to run; falls back to the platform package)
+#   npm:  bun, into bench/.work/node_modules (checked to run; falls back to the platform package);
+#         ws (WebSocket for the Node.js server), into the same place
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -86,6 +87,15 @@ else
   else
     say "WARNING: bun could not be installed; bench/run.sh will skip it"
   fi
+fi
+
+# ---- ws (the Node.js WebSocket server's package) from the npm registry ---------------------------
+if [[ -f "$WORK/node_modules/ws/package.json" ]]; then
+  say "ws: $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$WORK/node_modules/ws/package.json" | head -1) already installed"
+else
+  say "npm: installing ws into bench/.work"
+  (cd "$WORK" && npm install --no-audit --no-fund --loglevel=error ws) \
+    || say "WARNING: npm install ws failed; Node.js is not measured in the WebSocket scenarios"
 fi
 
 say "done: wrk $(wrk -v 2>&1 | grep -o 'wrk [^ ]*' | head -1 | cut -d' ' -f2), node $(node --version), $(go version | cut -d' ' -f3), $(/usr/bin/cargo --version 2>/dev/null || cargo --version), nginx $(nginx -v 2>&1 | cut -d/ -f2)"

@@ -55,6 +55,7 @@ class ServerDef:
     routes: tuple = ("/", "/json", "/users", "/echo")
     na_routes: dict = field(default_factory=dict)  # route -> why it is not measured
     ready_line: str | None = None
+    realtime: bool = False  # has the WebSocket and SSE routes (see README: realtime scenarios)
 
     def unavailable(self) -> str | None:
         """Why this server cannot run here, or None."""
@@ -88,7 +89,9 @@ class Gannet(ServerDef):
         return None
 
     def argv(self, port, tmp):
-        return [str(self.BIN), "--port", str(port), "--threads", "1"], {}
+        # The default cap is 10 000 connections per worker; the realtime scenarios hold 10 000
+        # subscribers plus a publisher.
+        return [str(self.BIN), "--port", str(port), "--threads", "1", "--max-connections", "20000"], {}
 
 
 class Reference(ServerDef):
@@ -178,12 +181,12 @@ def nginx_na() -> dict:
 
 
 SERVERS: list[ServerDef] = [
-    Node("node", "Node.js", "Node.js `http`, one process"),
+    Node("node", "Node.js", "Node.js `http` (+ npm `ws` for WebSocket), one process", realtime=True),
     Node("node-cluster", "Node.js cluster",
          "Node.js `cluster`, one worker per core of the machine; all of them share CPU 0 here", cluster=True),
     Go("go", "Go net/http", "Go `net/http` (stdlib), GOMAXPROCS=1"),
     Hyper("hyper", "hyper (Rust)", "hyper 0.14 on Tokio, current_thread runtime (Debian's crates, built offline)"),
-    Bun("bun", "Bun", "`Bun.serve` with its route table, one process"),
+    Bun("bun", "Bun", "`Bun.serve` with its route table and `websocket` handlers, one process", realtime=True),
     Nginx("nginx", "nginx", "nginx, 1 worker process, `return 200` locations (echo via the echo module)",
           na_routes=nginx_na()),
     Reference("reference", "reference (floor)",
@@ -191,7 +194,8 @@ SERVERS: list[ServerDef] = [
               routes=("/",),
               na_routes={r: "the floor parses nothing: only the plaintext scenarios apply"
                          for r in ("/json", "/users", "/echo")}),
-    Gannet("gannet", "Gannet", "Gannet `examples/hello`, `--threads 1`", ready_line="gannet: listening on"),
+    Gannet("gannet", "Gannet", "Gannet `examples/hello`, `--threads 1 --max-connections 20000`",
+           ready_line="gannet: listening on", realtime=True),
 ]
 SERVER_BY_NAME = {s.name: s for s in SERVERS}
 
@@ -204,13 +208,15 @@ SERVER_BY_NAME = {s.name: s for s in SERVERS}
 class Scenario:
     name: str
     title: str
-    kind: str  # wrk | open | memory | todo
+    kind: str  # wrk | open | memory | rt (WebSocket / SSE: tools/wsbench, tools/ssebench) | todo
     route: str = "/"  # what check_route must accept first ("close": honours Connection: close)
     conns: int = 64
     lua: str = "plain.lua"
     path: str = "/"
     rate_fraction: float = 0.0
     about: str = ""
+    tool: str = ""  # rt: wsbench | ssebench
+    tool_args: tuple = ()  # rt: extra arguments; "{subs}" is replaced by the subscriber count
 
 
 SCENARIOS: list[Scenario] = [
@@ -238,10 +244,31 @@ SCENARIOS: list[Scenario] = [
     Scenario("memory", "RSS with idle keep-alive connections", "memory",
              about="A fresh server, N keep-alive connections opened, one request answered on each, "
                    "then held idle; VmRSS summed over the server's processes."),
-    Scenario("websocket", "WebSocket echo", "todo",
-             about="TODO: GET /ws/echo message round trips (needs a WebSocket load tool; not measured yet)."),
-    Scenario("sse", "Server-Sent Events fan-out", "todo",
-             about="TODO: many GET /events subscribers (needs an SSE client tool; not measured yet)."),
+    Scenario("ws-echo-64", "WebSocket echo, 64 B messages, 64 connections", "rt", route="ws", tool="wsbench",
+             tool_args=("--mode", "echo", "--path", "/ws/echo", "--connections", "64", "--size", "64",
+                        "--inflight", "1"),
+             about="64 WebSocket connections (`GET /ws/echo`), each with one 64-byte binary message in "
+                   "flight: the next one is sent when the echo arrives. msg/s = round trips per second; "
+                   "latency = round trip."),
+    Scenario("ws-echo-16k", "WebSocket echo, 16 KiB messages, 64 connections", "rt", route="ws", tool="wsbench",
+             tool_args=("--mode", "echo", "--path", "/ws/echo", "--connections", "64", "--size", "16384",
+                        "--inflight", "1"),
+             about="The same with 16 KiB messages: framing, masking and copying of larger payloads."),
+    Scenario("ws-broadcast", "WebSocket broadcast to {subs} subscribers", "rt", route="ws", tool="wsbench",
+             tool_args=("--mode", "broadcast", "--path", "/ws/topic/bench", "--publish-path", "/publish/bench",
+                        "--connections", "{subs}", "--size", "64", "--rate", "0", "--window", "4"),
+             about="{subs} WebSocket subscribers on `GET /ws/topic/bench`; one HTTP keep-alive publisher "
+                   "POSTs 64-byte stamped messages to `/publish/bench` as fast as they are delivered (at "
+                   "most 4 publishes still being delivered). msg/s = messages received per second over all "
+                   "subscribers; latency = from the POST to each subscriber's receipt."),
+    Scenario("sse-fanout", "SSE fan-out to {subs} subscribers, one event per 10 ms", "rt", route="sse",
+             tool="ssebench",
+             tool_args=("--path", "/events/channel", "--publish-path", "/events/publish", "--connections",
+                        "{subs}", "--size", "64", "--rate", "100"),
+             about="{subs} Server-Sent Events subscribers on `GET /events/channel`; the load generator "
+                   "POSTs one 64-byte stamped event to `/events/publish` every 10 ms and the server relays it "
+                   "to every subscriber (asked: {subs} × 100 events/s). msg/s = events received per second "
+                   "over all subscribers; latency = from the event's scheduled publish time to receipt."),
 ]
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 DEFAULT_SCENARIOS = [s.name for s in SCENARIOS]
@@ -452,10 +479,102 @@ def check_close(port: int) -> str | None:
     return None
 
 
+def check_ws(port: int) -> str | None:
+    """A WebSocket handshake on /ws/echo and one masked text message echoed back; then a
+    subscriber on /ws/topic/check receives what POST /publish/check sends."""
+    def handshake(path):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            s.close()
+            raise ValueError(f"{path}: handshake answered {head[:40]!r}")
+        return s, rest
+
+    def read_frame(s, buf):
+        while len(buf) < 2 or len(buf) < 2 + (buf[1] & 0x7F):
+            chunk = s.recv(4096)
+            if not chunk:
+                raise ValueError("connection closed")
+            buf += chunk
+        return buf[0] & 0x0F, bytes(buf[2:2 + (buf[1] & 0x7F)])
+
+    try:
+        s, rest = handshake("/ws/echo")
+        with s:
+            payload, key = b"hello gannet", bytes([1, 2, 3, 4])
+            s.sendall(bytes([0x81, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload)))
+            op, got = read_frame(s, bytearray(rest))
+            if op != 1 or got != payload:
+                return f"/ws/echo: sent a text message {payload!r}, got opcode {op} {got!r}"
+        s, rest = handshake("/ws/topic/check")
+        with s:
+            time.sleep(0.2)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("POST", "/publish/check", body=b"published", headers={"Content-Type": "text/plain"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status >= 300:
+                return f"POST /publish/check: status {r.status}"
+            op, got = read_frame(s, bytearray(rest))
+            if got != b"published":
+                return f"/ws/topic/check: got opcode {op} {got!r} after POST /publish/check"
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        return f"WebSocket: {e}"
+    return None
+
+
+def check_sse(port: int) -> str | None:
+    """GET /events/channel answers 200 text/event-stream and relays what POST /events/publish sends."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /events/channel HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            head = data.partition(b"\r\n\r\n")[0].lower()
+            if not head.startswith(b"http/1.1 200") or b"text/event-stream" not in head:
+                return f"/events/channel: answered {head[:80]!r}"
+            time.sleep(0.2)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("POST", "/events/publish", body=b"check-event", headers={"Content-Type": "text/plain"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status >= 300:
+                return f"POST /events/publish: status {r.status}"
+            deadline = time.monotonic() + 5
+            while b"data: check-event" not in data and time.monotonic() < deadline:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            if b"data: check-event" not in data:
+                return "/events/channel: the published event did not arrive"
+    except (OSError, http.client.HTTPException) as e:
+        return f"SSE: {e}"
+    return None
+
+
 def check_route(port: int, route: str) -> str | None:
     """None if the server's answer is right, else what is wrong."""
     if route == "close":
         return check_close(port)
+    if route == "ws":
+        return check_ws(port)
+    if route == "sse":
+        return check_sse(port)
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         if route == "/echo":
@@ -499,6 +618,7 @@ class Config:
     open_warmup: float
     open_conns: int
     memory_conns: int
+    rt_subscribers: int
     quick: bool
     servers: list[ServerDef]
     scenarios: list[Scenario]
@@ -525,6 +645,8 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--only", help="comma-separated servers: " + ",".join(s.name for s in SERVERS))
     p.add_argument("--scenarios", help="comma-separated scenarios: " + ",".join(DEFAULT_SCENARIOS))
     p.add_argument("--memory-conns", type=int, help="idle connections for the memory scenario (default 10000)")
+    p.add_argument("--subscribers", type=int,
+                   help="subscribers for ws-broadcast and sse-fanout (default 10000; --quick: 100)")
     p.add_argument("--out", help="directory for latest.md / latest.svg (default bench/results)")
     p.add_argument("--no-build", action="store_true", help="(run.sh) do not build; use what is there")
     p.add_argument("--server-cpu", default="0")
@@ -564,8 +686,16 @@ def parse_args(argv: list[str]) -> Config:
     if hard != resource.RLIM_INFINITY and mem > hard - 200:
         log(f"RLIMIT_NOFILE hard limit is {hard}: memory scenario uses {hard - 200} connections, not {mem}")
         mem = max(1, hard - 200)
+    subs = a.subscribers if a.subscribers is not None else (100 if a.quick else 10000)
+    if hard != resource.RLIM_INFINITY and subs > hard - 200:
+        log(f"RLIMIT_NOFILE hard limit is {hard}: {hard - 200} subscribers, not {subs}")
+        subs = max(1, hard - 200)
+    for s in SCENARIOS:
+        s.title = s.title.replace("{subs}", f"{subs:,}")
+        s.about = s.about.replace("{subs}", f"{subs:,}")
     return Config(rounds=rounds, duration=duration, warmup=warmup,
                   open_duration=duration, open_warmup=max(0.2, warmup), open_conns=64, memory_conns=mem,
+                  rt_subscribers=subs,
                   quick=a.quick, servers=servers, scenarios=scenarios, out=out, raw=raw,
                   server_cpu=server_cpu, client_cpu=client_cpu)
 
@@ -758,6 +888,69 @@ class Bench:
         run.ok = run.requests > 0
         return run
 
+    def run_rt(self, inst: Instance, s: Scenario, rnd: int) -> Run:
+        """WebSocket / SSE: tools/wsbench or tools/ssebench, which print measure-start / measure-end
+        (the server's CPU time is read there) and one JSON line."""
+        run = Run(inst.sdef.name, s.name, rnd)
+        args = [a.replace("{subs}", str(self.cfg.rt_subscribers)) for a in s.tool_args]
+        argv = self.cfg.pin(self.cfg.client_cpu) + [
+            str(WORK / "bin" / s.tool), "--port", str(inst.port), "--duration", str(self.cfg.duration),
+            "--warmup", str(max(0.2, self.cfg.warmup))] + args
+        limit = self.cfg.duration + self.cfg.warmup + 120  # + connecting 10 000 subscribers
+        r0, t0_all = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + limit
+        marks: dict[str, tuple] = {}
+        result = None
+        try:
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
+                if not r:
+                    break
+                line = p.stdout.readline()
+                if not line:
+                    break
+                line = line.strip()
+                if line in ("measure-start", "measure-end"):
+                    pids = inst.pids()
+                    marks[line] = (cpu_seconds(pids), time.monotonic(), stat_cpu_seconds(pids))
+                elif line.startswith("{"):
+                    result = json.loads(line)
+                    break
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            err = p.stderr.read()
+            p.stdout.close()
+            p.stderr.close()
+        run.client_cpu_pct = child_cpu_pct(r0, t0_all)
+        with open(self.cfg.raw / f"{s.tool}.log", "a") as f:
+            f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{marks}\n{result}\n{err}")
+        if result is None or len(marks) != 2:
+            raise HarnessError(f"{s.tool} gave no result (exit {p.returncode}): {err.strip()[:300]}")
+        (c0, t0, k0), (c1, t1, k1) = marks["measure-start"], marks["measure-end"]
+        run.extra["cpu_s_stat"] = k1 - k0
+        run.requests = int(result["completed"])
+        run.seconds = float(result["duration_s"])
+        run.rps = float(result["achieved_rate"])
+        run.cpu_s = c1 - c0
+        run.cpu_pct = 100.0 * run.cpu_s / (t1 - t0)
+        run.cpu_us_per_req = run.cpu_s * 1e6 / run.requests if run.requests else None
+        lat = result["latency_us"]
+        if lat.get("samples"):
+            run.p50_us, run.p90_us, run.p99_us, run.p999_us = lat["p50"], lat["p90"], lat["p99"], lat["p999"]
+        run.errors_detail = result["errors"]
+        run.errors = int(result["errors"]["total"])
+        run.rss_kib = rss_kib(inst.pids())
+        run.extra.update({k: result.get(k) for k in ("connections", "open", "connect_s", "published",
+                                                     "answered_publishes")})
+        run.ok = run.requests > 0
+        if not run.ok:
+            run.note = f"no message received ({int(result.get('open', 0))} of {result.get('connections')} " \
+                       f"connections open)"
+        return run
+
     def run_memory(self, inst: Instance, s: Scenario, rnd: int) -> Run:
         run = Run(inst.sdef.name, s.name, rnd)
         time.sleep(0.3)
@@ -883,13 +1076,14 @@ class Bench:
             else:
                 p99 = "-" if run.p99_us is None else f"{run.p99_us:.0f} us"
                 cpu = "-" if run.cpu_us_per_req is None else f"{run.cpu_us_per_req:.1f}"
-                extra = f"{run.rps:,.0f} req/s, {cpu} CPU us/req, p99 {p99}, errors {run.errors}"
+                unit = "msg" if s.kind == "rt" else "req"
+                extra = f"{run.rps:,.0f} {unit}/s, {cpu} CPU us/{unit}, p99 {p99}, errors {run.errors}"
             log(f"  {name:13s} {s.name:14s} {extra}")
         else:
             log(f"  {name:13s} {s.name:14s} FAILED: {run.note}")
 
     def round(self, rnd: int) -> None:
-        load_scen = [s for s in self.cfg.scenarios if s.kind in ("wrk", "open")]
+        load_scen = [s for s in self.cfg.scenarios if s.kind in ("wrk", "open", "rt")]
         mem_scen = [s for s in self.cfg.scenarios if s.kind == "memory"]
         for sdef in self.cfg.servers:
             if sdef.name in self.skipped:
@@ -898,6 +1092,8 @@ class Bench:
             for s in load_scen:
                 if s.route in sdef.na_routes:
                     self.na[(sdef.name, s.name)] = sdef.na_routes[s.route]
+                elif s.kind == "rt" and not sdef.realtime:
+                    self.na[(sdef.name, s.name)] = "no WebSocket / SSE server written for it in this bench"
                 elif s.kind == "open" and not self.calibration:
                     self.na[(sdef.name, s.name)] = "no Node.js calibration in this run"
                 else:
@@ -929,7 +1125,8 @@ class Bench:
                                 inst = self.start(sdef, f"restart in round {rnd}")
                                 if not inst:
                                     break
-                            self.measure(self.run_wrk if s.kind == "wrk" else self.run_open, inst, s, rnd)
+                            fn = {"wrk": self.run_wrk, "open": self.run_open, "rt": self.run_rt}[s.kind]
+                            self.measure(fn, inst, s, rnd)
                     finally:
                         if inst:
                             inst.stop()
@@ -980,6 +1177,7 @@ class Bench:
             "config": {"rounds": cfg.rounds, "duration_s": cfg.duration, "warmup_s": cfg.warmup,
                        "open_duration_s": cfg.open_duration, "open_warmup_s": cfg.open_warmup,
                        "open_conns": cfg.open_conns, "memory_conns": cfg.memory_conns, "quick": cfg.quick,
+                       "rt_subscribers": cfg.rt_subscribers,
                        "server_cpu": cfg.server_cpu, "client_cpu": cfg.client_cpu},
             "servers": [{"name": s.name, "label": s.label, "what": s.what, "skipped": self.skipped.get(s.name)}
                         for s in cfg.servers],
@@ -994,13 +1192,27 @@ class Bench:
         (cfg.raw / "results.json").write_text(json.dumps(data, indent=1))
         cfg.out.mkdir(parents=True, exist_ok=True)
         md = report.markdown(data)
-        (cfg.out / "latest.md").write_text(md)
-        (cfg.out / "latest.svg").write_text(report.svg(data))
+        marker = WORK / "latest-written"
+        marker.unlink(missing_ok=True)
+        if all(s.kind == "rt" for s in cfg.scenarios) and not cfg.quick:
+            # Only the realtime scenarios ran: their tables go to realtime.md, and latest.md (the
+            # HTTP results of the last full run) is kept, with a link to them.
+            (cfg.out / "realtime.md").write_text(md)
+            latest = cfg.out / "latest.md"
+            if latest.exists():
+                text = latest.read_text()
+                if report.REALTIME_LINK not in text:
+                    latest.write_text(report.add_realtime_link(text))
+            log(f"only realtime scenarios ran: wrote {cfg.out / 'realtime.md'} (latest.md kept)")
+        else:
+            (cfg.out / "latest.md").write_text(md)
+            (cfg.out / "latest.svg").write_text(report.svg(data))
+            marker.write_text("")
 
         ok_runs = sum(1 for r in self.runs if r.ok)
         bad_runs = sum(1 for r in self.runs if not r.ok and not r.note.startswith("harness failure"))
         n_skip = len(self.skipped) * len([s for s in cfg.scenarios if s.kind != "todo"]) + len(self.na)
-        log(f"wrote {cfg.out / 'latest.md'} and latest.svg; raw data in {cfg.raw}")
+        log(f"results in {cfg.out}; raw data in {cfg.raw}")
         log(f"{len(self.runs)} measurements in {elapsed:.0f} s: {ok_runs} ok, {bad_runs} without a result "
             f"(server-side), {self.harness_failures} harness failures; "
             f"skipped servers: {', '.join(self.skipped) or 'none'}")
