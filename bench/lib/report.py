@@ -226,12 +226,16 @@ def markdown(data: dict) -> str:
     w("")
     pin = (f"server on CPU {cfg['server_cpu']}, load generator on CPU {cfg['client_cpu']}"
            if cfg["server_cpu"] is not None else "no pinning (one CPU)")
+    kinds = {s["kind"] for s in data["scenarios"]}
     w(f"Method: {pin}; one worker per server; {cfg['rounds']} round(s), servers interleaved "
       f"(each server in turn, then the next round); {cfg['duration_s']:g} s per measurement after "
       f"{cfg['warmup_s']:g} s of warm-up under the same load; medians over rounds, errors summed over rounds. "
-      f"Open loop: {cfg['open_duration_s']:g} s at a fixed rate on {cfg['open_conns']} connections "
-      f"after {cfg['open_warmup_s']:g} s at that rate. Memory: {cfg['memory_conns']:,} idle keep-alive "
-      f"connections. Server CPU time from "
+      + (f"Open loop: {cfg['open_duration_s']:g} s at a fixed rate on {cfg['open_conns']} connections "
+         f"after {cfg['open_warmup_s']:g} s at that rate. " if "open" in kinds else "")
+      + (f"Memory: {cfg['memory_conns']:,} idle keep-alive connections. " if "memory" in kinds else "")
+      + (f"WebSocket/SSE: {cfg.get('rt_subscribers', 0):,} subscribers for the fan-out scenarios, "
+         "warm-up at least 0.2 s, connecting not measured. " if "rt" in kinds else "")
+      + "Server CPU time from "
       + ("per-thread `schedstat` (ns)" if data.get("cpu_source") == "schedstat" else "`/proc/<pid>/stat` (10 ms ticks)")
       + ". See `bench/README.md` for what each column means.")
     w("")

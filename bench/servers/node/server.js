@@ -27,6 +27,7 @@ for (const where of ['ws', path.join(__dirname, '..', '..', '.work', 'node_modul
     // next
   }
 }
+if (!WebSocketServer) console.error('node: npm package ws not found (bench/setup.sh installs it): no WebSocket routes');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(name);
