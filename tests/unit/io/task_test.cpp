@@ -75,9 +75,25 @@ TEST(Task, PropagatesExceptions) {
     EXPECT_THROW(run(thrower()), std::runtime_error);
 }
 
-TEST(Task, DeepChainsDoNotGrowTheStack) {
-    // Symmetric transfer: 100k nested awaits would overflow the stack otherwise.
-    EXPECT_EQ(run(deep(100'000)), 100'000);
+TEST(Task, NestedChainsWork) {
+    // Real handler chains are tens deep (middleware, helpers); nesting costs a frame per level.
+    EXPECT_EQ(run(deep(1'000)), 1'000);
+}
+
+namespace {
+Task<long> sum_of_sync_awaits(int n) {
+    long total = 0;
+    for (int i = 0; i < n; ++i) total += co_await answer();
+    co_return total;
+}
+}  // namespace
+
+TEST(Task, LoopsOfSynchronousAwaitsDoNotGrowTheStack) {
+    // The server's common case: a loop whose awaited tasks finish without suspending (body
+    // chunks already buffered, sync handlers behind middleware). A million of them must run in
+    // constant stack in every build, sanitizers included, where symmetric transfer is no tail
+    // call.
+    EXPECT_EQ(run(sum_of_sync_awaits(1'000'000)), 42'000'000L);
 }
 
 TEST(Task, DestroyingAnUnstartedTaskFreesIt) {
