@@ -64,16 +64,26 @@ inline void add_reference_routes(gannet::App& app) {
 
     // Server-Sent Events: an event every 100 ms with an increasing id, resuming after
     // Last-Event-ID.
-    app.sse("/events", [](Request&, EventStream& es) -> Task<> {
+    // For reconnection tests, `?drop_after=N` ends the stream after N events (the client then
+    // reconnects with Last-Event-ID, told to wait 100 ms by the first event's retry field).
+    app.sse("/events", [](Request& req, EventStream& es) -> Task<> {
         std::uint64_t id = 0;
         if (auto last = es.last_event_id()) {
             auto [p, ec] = std::from_chars(last->data(), last->data() + last->size(), id);
             if (ec != std::errc() || p != last->data() + last->size()) id = 0;
         }
-        while (!es.closed()) {
+        std::uint64_t drop_after = 0;
+        if (auto q = req.query("drop_after")) {
+            std::from_chars(q->data(), q->data() + q->size(), drop_after);
+        }
+        std::uint64_t sent = 0;
+        while (!es.closed() && (drop_after == 0 || sent < drop_after)) {
             std::string n = std::to_string(++id);
-            bool ok = co_await es.send({.event = "tick", .data = n, .id = n});
+            Event ev{.event = "tick", .data = n, .id = n};
+            if (drop_after != 0 && sent == 0) ev.retry = std::chrono::milliseconds(100);
+            bool ok = co_await es.send(ev);
             if (!ok) break;
+            ++sent;
             co_await sleep_for(100ms);
         }
     });
