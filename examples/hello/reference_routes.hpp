@@ -47,7 +47,10 @@ inline void add_reference_routes(gannet::App& app) {
         }
     });
     // Test/demo routes for pub/sub: a WebSocket that receives what is published to the topic
-    // {name}, and a POST that publishes its body there (to every worker's subscribers).
+    // {name}, and a POST that publishes its body there (to every worker's subscribers). A
+    // subscriber that falls behind loses messages (the route default), except on the topic
+    // "strict", which closes it with 1013 instead.
+    set_topic_policy(app, "strict", {.on_slow = SlowSubscriber::close, .close_code = 1013});
     app.ws("/ws/topic/{name}", [](Request& req, WebSocket& ws) -> Task<> {
         ws.subscribe(req.param("name"));
         // Not `while (co_await ws.receive()) {}`: GCC 12 miscompiles that shape.

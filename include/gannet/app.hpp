@@ -317,6 +317,9 @@ class App {
     /// The configuration in force (after listen()).
     const Config& config() const noexcept;
 
+    /// Internal: the implementation, for the ws and sse layers.
+    detail::AppCore& core() noexcept { return *core_; }
+
   private:
     void add(std::string_view method, std::string_view pattern, detail::Endpoint e, RouteOptions o);
     std::unique_ptr<detail::AppCore> core_;

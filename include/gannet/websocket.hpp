@@ -47,11 +47,17 @@ enum class SlowSubscriber : std::uint8_t {
     close,  ///< close it with TopicPolicy::close_code (1013 "try again later" by default)
 };
 
-/// The slow-subscriber policy of a WebSocket route's connections, for every topic they join.
+/// What happens to subscribers that fall behind: the default of a WebSocket route's connections
+/// (WebSocketOptions::topic_policy), or one topic's own (set_topic_policy()).
 struct TopicPolicy {
     SlowSubscriber on_slow = SlowSubscriber::drop;
     std::uint16_t close_code = 1013;  ///< with SlowSubscriber::close: 1008 or 1013 suit
 };
+
+/// Chooses the slow-subscriber policy of `topic` on `app`, overriding the routes' own for the
+/// messages published to it (say, drop for a ticker, close for a ledger feed). Safe from any
+/// thread; applies to messages published afterwards.
+void set_topic_policy(App& app, std::string_view topic, TopicPolicy policy);
 
 /// Per-route WebSocket settings (DESIGN.md section 5 gives the defaults).
 struct WebSocketOptions {

@@ -8,6 +8,10 @@
 #include "ws/session.hpp"
 #include "ws/topics.hpp"
 
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
 #include <gannet/websocket.hpp>
 
 #include <algorithm>
@@ -76,6 +80,29 @@ App& App::ws(std::string_view pattern, WebSocketHandler handler, const WebSocket
     return *this;
 }
 
+namespace {
+
+// Per-App WebSocket state kept in AppCore::ws_state: the topics' own slow-subscriber policies.
+// Read on the publishing thread only (the policy travels with the message to the workers).
+struct WsState {
+    std::mutex mutex;
+    std::unordered_map<std::string, TopicPolicy> policies;
+};
+
+WsState& ws_state(detail::AppCore& core) {
+    std::lock_guard lock(core.extension_mutex);
+    if (!core.ws_state) core.ws_state = std::make_shared<WsState>();
+    return *static_cast<WsState*>(core.ws_state.get());
+}
+
+}  // namespace
+
+void set_topic_policy(App& app, std::string_view topic, TopicPolicy policy) {
+    WsState& st = ws_state(app.core());
+    std::lock_guard lock(st.mutex);
+    st.policies[std::string(topic)] = policy;
+}
+
 void App::publish(std::string_view topic, std::string_view message, bool binary) {
     // Encoded once for every worker and subscriber: uncompressed, since a compressed frame
     // depends on each connection's compression context.
@@ -83,8 +110,17 @@ void App::publish(std::string_view topic, std::string_view message, bool binary)
     frame->reserve(message.size() + 10);
     ws::append_frame(*frame, binary ? ws::Opcode::binary : ws::Opcode::text, message);
     std::shared_ptr<const std::string> shared = std::move(frame);
+    std::optional<TopicPolicy> policy;
+    {
+        WsState& st = ws_state(*core_);
+        std::lock_guard lock(st.mutex);
+        if (auto it = st.policies.find(std::string(topic)); it != st.policies.end()) {
+            policy = it->second;
+        }
+    }
     core_->broadcast([key = static_cast<const void*>(core_.get()), t = std::string(topic),
-                      f = std::move(shared)] { ws::topics_deliver(key, t, f); });
+                      f = std::move(shared),
+                      policy] { ws::topics_deliver(key, t, f, policy ? &*policy : nullptr); });
 }
 
 }  // namespace gannet

@@ -380,16 +380,18 @@ void Session::wake_receiver() {
     if (receiver_ && (!inbox_.empty() || reader_done_)) std::exchange(receiver_, {}).resume();
 }
 
-bool Session::offer(const std::shared_ptr<const std::string>& frame) {
+bool Session::offer(const std::shared_ptr<const std::string>& frame,
+                    const TopicPolicy* topic_policy) {
     if (close_sent_ || closing_ || write_failed_) return false;
+    const TopicPolicy& policy = topic_policy ? *topic_policy : opts_.topic_policy;
     if (out_bytes_ + frame->size() > opts_.max_buffered && out_bytes_ > 0) {
-        if (opts_.topic_policy.on_slow == SlowSubscriber::drop) {
+        if (policy.on_slow == SlowSubscriber::drop) {
             ++dropped_;
             return false;
         }
         // Close: the frame is queued behind what is pending, whatever the limit.
         close_sent_ = true;
-        close_code_ = opts_.topic_policy.close_code;
+        close_code_ = policy.close_code;
         auto f = std::make_shared<std::string>();
         if (!append_close_frame(*f, static_cast<CloseCode>(close_code_), "slow subscriber")) {
             append_close_frame(*f, CloseCode::try_again_later, "slow subscriber");

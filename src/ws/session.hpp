@@ -94,7 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
     /// Pub/sub delivery, phase one: queues `frame` (applying the slow-subscriber policy)
     /// without running any other coroutine. True when kick() must follow.
-    bool offer(const std::shared_ptr<const std::string>& frame);
+    bool offer(const std::shared_ptr<const std::string>& frame,
+               const TopicPolicy* policy = nullptr);
     /// Phase two: starts the writer if it is idle and has work.
     void kick();
 

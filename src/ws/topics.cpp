@@ -47,7 +47,7 @@ void topics_unsubscribe(const void* app_key, std::string_view topic, Session* s)
 }
 
 void topics_deliver(const void* app_key, std::string_view topic,
-                    const std::shared_ptr<const std::string>& frame) {
+                    const std::shared_ptr<const std::string>& frame, const TopicPolicy* policy) {
     auto reg = t_registries.find(app_key);
     if (reg == t_registries.end()) return;
     auto it = reg->second.find(topic);
@@ -57,7 +57,7 @@ void topics_deliver(const void* app_key, std::string_view topic,
     // end. The shared_ptrs keep those sessions alive until their kick.
     std::vector<std::shared_ptr<Session>> kick;
     for (Session* s : it->second) {
-        if (s->offer(frame)) kick.push_back(s->shared_from_this());
+        if (s->offer(frame, policy)) kick.push_back(s->shared_from_this());
     }
     for (auto& s : kick) s->kick();
 }

@@ -3,6 +3,8 @@
 // mailboxes; each worker then queues it to its local subscribers in mailbox (= publish) order.
 #pragma once
 
+#include <gannet/websocket.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,7 +18,9 @@ void topics_subscribe(const void* app_key, std::string_view topic, Session* s);
 /// Removes `s` from `topic` on the calling worker.
 void topics_unsubscribe(const void* app_key, std::string_view topic, Session* s);
 /// Queues the encoded `frame` to every subscriber of `topic` on the calling worker.
+/// `policy`, when set, is the topic's own slow-subscriber policy (else each route's).
 void topics_deliver(const void* app_key, std::string_view topic,
-                    const std::shared_ptr<const std::string>& frame);
+                    const std::shared_ptr<const std::string>& frame,
+                    const TopicPolicy* policy = nullptr);
 
 }  // namespace gannet::ws

@@ -112,3 +112,64 @@ def test_pubsub_1000_subscribers_two_workers(start_server):
         await loop.run_in_executor(None, _publish, server.port, "news", b"after close")
 
     asyncio.run(run())
+
+
+def _stalled_subscriber_outcome(port: int, topic: str) -> tuple[str, int | None]:
+    """Subscribes to `topic` without reading, publishes ~24 MiB to it, then reads: returns
+    ("closed", code) when the server closed the subscriber, ("open", None) when it kept it."""
+    import socket
+    import base64
+    import os
+    import struct
+
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    # A small receive buffer so the server's queue fills quickly.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws/topic/{topic} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    body = b"x" * (64 * 1024)
+    for _ in range(384):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/publish/{topic}", data=body,
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10 * SLOW) as r:
+            assert r.status == 204
+    # Now read everything queued: either frames then a close frame, or frames only.
+    s.settimeout(2 * SLOW)
+    buf = b""
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            buf += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    # Walk the frames (server frames are unmasked).
+    i = 0
+    while i + 2 <= len(buf):
+        op, ln = buf[i] & 0x0F, buf[i + 1] & 0x7F
+        j = i + 2
+        if ln == 126:
+            ln, j = struct.unpack("!H", buf[j:j + 2])[0], j + 2
+        elif ln == 127:
+            ln, j = struct.unpack("!Q", buf[j:j + 8])[0], j + 8
+        if j + ln > len(buf):
+            break
+        if op == 0x8:
+            return "closed", struct.unpack("!H", buf[j:j + 2])[0]
+        i = j + ln
+    return "open", None
+
+
+def test_topic_policy_close_vs_drop(hello):
+    # "strict" closes a subscriber that falls behind with 1013; other topics drop messages for
+    # it and keep the connection (examples/hello/reference_routes.hpp).
+    assert _stalled_subscriber_outcome(hello.port, "strict") == ("closed", 1013)
+    assert _stalled_subscriber_outcome(hello.port, "lax") == ("open", None)
