@@ -89,6 +89,17 @@ void Worker::run_mailbox() {
     mailbox_run_.clear();
 }
 
+void Worker::run_deferred() {
+    // Handles deferred while these run wait for the next round (the loop polls with timeout 0),
+    // so a coroutine that keeps deferring itself cannot starve the sockets.
+    deferred_run_.swap(deferred_);
+    // By index, taking each handle out first: a resumed coroutine may cancel later entries.
+    for (std::size_t i = 0; i < deferred_run_.size(); ++i) {
+        if (auto h = std::exchange(deferred_run_[i], {})) h.resume();
+    }
+    deferred_run_.clear();
+}
+
 void Worker::watch(FdState& s) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -145,7 +156,9 @@ void Worker::run() {
     timers_.advance(now_ms_);
     while (!stopping_) {
         if (draining_ && sessions_.empty()) break;
-        int timeout = timers_.size() > 0 ? static_cast<int>(TimerWheel::kTickMs) : -1;
+        int timeout = !deferred_.empty()   ? 0
+                      : timers_.size() > 0 ? static_cast<int>(TimerWheel::kTickMs)
+                                           : -1;
         int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -174,6 +187,7 @@ void Worker::run() {
             }
         }
         timers_.advance(now_ms_);
+        run_deferred();
         reap();
     }
     reap();

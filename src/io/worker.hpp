@@ -80,6 +80,20 @@ class Worker {
     /// Runs `fn` on this worker's thread. Safe from any thread.
     void post(std::function<void()> fn);
 
+    /// Resumes `h` on this worker once the current batch of events is handled, before the loop
+    /// waits again: "soon, but not inside my caller" (a delivery loop that must not be
+    /// re-entered). No syscall, no timer tick. Worker thread only.
+    void defer(std::coroutine_handle<> h) { deferred_.push_back(h); }
+    /// Forgets a deferred `h` (its coroutine is about to be destroyed).
+    void cancel_deferred(std::coroutine_handle<> h) noexcept {
+        for (auto& d : deferred_) {
+            if (d == h) d = {};
+        }
+        for (auto& d : deferred_run_) {
+            if (d == h) d = {};
+        }
+    }
+
     /// Registers `s.fd` (edge-triggered, in and out). `s` must stay alive until unwatch().
     void watch(FdState& s);
     /// Removes `s.fd` from epoll (needed only when the fd stays open; closing it is enough).
@@ -127,6 +141,9 @@ class Worker {
     bool stopping_ = false;
     bool draining_ = false;
 
+    std::vector<std::coroutine_handle<>> deferred_;
+    std::vector<std::coroutine_handle<>> deferred_run_;
+    void run_deferred();
     std::vector<std::unique_ptr<Session>> sessions_;
     std::vector<Session*> finished_sessions_;
 

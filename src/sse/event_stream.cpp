@@ -130,7 +130,12 @@ Task<bool> SseStreamCore::write(std::string bytes) {
 }
 
 void SseStreamCore::kick() noexcept {
-    if (sleeper_) timer_.arm(0);
+    // Not inline (we may be inside a channel's delivery loop over its followers) and not via a
+    // 0 ms timer (that waits for the wheel's next tick, 8 ms): right after this event batch.
+    if (auto h = std::exchange(sleeper_, {})) {
+        timer_.cancel();
+        io::Worker::current()->defer(h);
+    }
 }
 
 void SseStreamCore::on_timer(TimerNode* n) noexcept {
@@ -224,6 +229,8 @@ void SseStreamCore::unsubscribe_all() noexcept {
 void SseStreamCore::stop_service() noexcept {
     timer_.cancel();
     sleeper_ = {};
+    // kick() may have queued it to run after this batch: it must not run once destroyed.
+    if (auto* w = io::Worker::current(); w && service_) w->cancel_deferred(service_);
     if (service_) service_.destroy();
     service_ = {};
 }
