@@ -83,3 +83,17 @@ inline CliOptions parse_cli(int argc, char** argv, std::string_view program) {
     }
     return o;
 }
+
+/// Listens, prints the line tests and tools wait for
+/// (`gannet: listening on http://127.0.0.1:PORT (N workers)`), serves until SIGINT/SIGTERM,
+/// and returns run()'s exit code.
+inline int listen_announce_run(gannet::App& app, const gannet::Config& config) {
+    app.listen(config);
+    std::printf("gannet: listening on http://%s:%u (%u workers)\n",
+                config.host == "0.0.0.0" ? "127.0.0.1" : config.host.c_str(), app.port(),
+                app.threads());
+    std::fflush(stdout);
+    int rc = app.run();
+    std::printf("gannet: stopped\n");
+    return rc;
+}

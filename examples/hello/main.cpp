@@ -29,14 +29,7 @@ int main(int argc, char** argv) try {
     add_reference_routes(app);
     if (!opts.files.empty()) app.static_files("/files", opts.files);
 
-    app.listen(opts.config);
-    std::printf("gannet: listening on http://%s:%u (%u workers)\n",
-                opts.config.host == "0.0.0.0" ? "127.0.0.1" : opts.config.host.c_str(), app.port(),
-                app.threads());
-    std::fflush(stdout);
-    int rc = app.run();
-    std::printf("gannet: stopped\n");
-    return rc;
+    return listen_announce_run(app, opts.config);
 } catch (const std::exception& e) {
     std::fprintf(stderr, "hello: %s\n", e.what());
     return 2;
