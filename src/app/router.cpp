@@ -47,6 +47,9 @@ constexpr std::size_t kMaxRegexInput = 1024;
 // Parameters per pattern: lets the search keep parameter values in a fixed buffer on the stack.
 constexpr std::size_t kMaxParams = 32;
 
+// Longest regex constraint accepted at registration (see the note where patterns compile).
+constexpr std::size_t kMaxRegexLength = 256;
+
 enum class NodeKind : std::uint8_t { static_text, int_param, regex_param, plain_param, wildcard };
 
 // Lower sorts first among the parameter children of one node.
@@ -252,6 +255,21 @@ ParsedPattern parse_pattern(std::string_view method, std::string_view pattern) {
         if (std::find(out.names.begin(), out.names.end(), name) != out.names.end())
             fail("duplicate parameter name \"" + std::string(name) + "\"");
         if (piece.kind == NodeKind::regex_param) {
+            // Found by fuzzing: libstdc++'s regex compiler overflows a signed integer on a huge
+            // backreference number ("\\6666..."). A one-segment constraint has no use for
+            // backreferences, and none for a very long pattern, so both are refused here.
+            if (piece.text.size() > kMaxRegexLength) {
+                fail("regex constraint longer than " + std::to_string(kMaxRegexLength) + " bytes");
+            }
+            for (std::size_t k = 0; k + 1 < piece.text.size(); ++k) {
+                if (piece.text[k] == '\\') {
+                    if (piece.text[k + 1] >= '1' && piece.text[k + 1] <= '9') {
+                        fail("backreferences are not supported in a regex constraint (\"" +
+                             printable(piece.text) + "\")");
+                    }
+                    ++k;  // skip the escaped character
+                }
+            }
             try {
                 piece.regex = std::make_unique<std::regex>(
                     piece.text, std::regex::ECMAScript | std::regex::optimize);

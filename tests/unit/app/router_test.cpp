@@ -1237,3 +1237,15 @@ TEST(RouterModel, RandomRouteSetsAgreeWithBruteForce) {
 
 }  // namespace
 }  // namespace gannet::detail
+
+// Found by the router fuzz target (tests/fuzz/corpus/router_fuzz/regression-backreference):
+// libstdc++'s regex compiler overflowed a signed integer on a huge backreference number.
+TEST(RouterPatterns, BackreferencesAndHugeRegexesAreRefused) {
+    gannet::detail::Router r;
+    EXPECT_THROW(r.add("GET", "/a/{x:(a)\\1}", 0), gannet::detail::RouteError);
+    EXPECT_THROW(r.add("GET", "/b/{x:a\\66666666666666666666}", 1), gannet::detail::RouteError);
+    EXPECT_THROW(r.add("GET", "/c/{x:" + std::string(300, 'a') + "}", 2),
+                 gannet::detail::RouteError);
+    EXPECT_NO_THROW(r.add("GET", "/d/{x:\\d+}", 3));    // an escaped class is fine
+    EXPECT_NO_THROW(r.add("GET", "/e/{x:a\\\\1}", 4));  // an escaped backslash then '1'
+}
