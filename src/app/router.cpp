@@ -261,13 +261,29 @@ ParsedPattern parse_pattern(std::string_view method, std::string_view pattern) {
             if (piece.text.size() > kMaxRegexLength) {
                 fail("regex constraint longer than " + std::to_string(kMaxRegexLength) + " bytes");
             }
-            for (std::size_t k = 0; k + 1 < piece.text.size(); ++k) {
-                if (piece.text[k] == '\\') {
-                    if (piece.text[k + 1] >= '1' && piece.text[k + 1] <= '9') {
+            // The same integer parser reads {n,m} bounds: those are limited to 4 digits.
+            const std::string& rx = piece.text;
+            for (std::size_t k = 0; k + 1 < rx.size(); ++k) {
+                if (rx[k] == '\\') {
+                    if (rx[k + 1] >= '1' && rx[k + 1] <= '9') {
                         fail("backreferences are not supported in a regex constraint (\"" +
-                             printable(piece.text) + "\")");
+                             printable(rx) + "\")");
                     }
                     ++k;  // skip the escaped character
+                } else if (rx[k] == '{') {
+                    std::size_t digits = 0;
+                    for (std::size_t j = k + 1; j < rx.size(); ++j) {
+                        if (rx[j] >= '0' && rx[j] <= '9') {
+                            if (++digits > 4) {
+                                fail("a repetition bound over 9999 in a regex constraint (\"" +
+                                     printable(rx) + "\")");
+                            }
+                        } else if (rx[j] == ',') {
+                            digits = 0;
+                        } else {
+                            break;
+                        }
+                    }
                 }
             }
             try {
