@@ -12,6 +12,8 @@
 // Prints "measure-start" when the warm-up ends and "measure-end" when the measured schedule
 // ends (flushed, so a harness can sample server CPU at those points), then one JSON line with
 // counts and latency percentiles (microseconds) of the requests scheduled in the measured window.
+#include "realtime.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,61 +40,8 @@
 
 namespace {
 
-std::int64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-// Log-linear buckets in the manner of HdrHistogram: exact below 1024 ns, then 512 linear
-// sub-buckets per power of two (better than 0.2% relative precision).
-class Histogram {
-public:
-    Histogram() : counts_(1024 + 54 * 512, 0) {}
-
-    void record(std::int64_t v) {
-        if (v < 0) v = 0;
-        ++counts_[index(static_cast<std::uint64_t>(v))];
-        ++total_;
-        sum_ += static_cast<double>(v);
-        max_ = std::max(max_, v);
-    }
-    std::uint64_t total() const { return total_; }
-    double mean() const { return total_ ? sum_ / static_cast<double>(total_) : 0.0; }
-    std::int64_t max() const { return max_; }
-
-    // The value at percentile p (0..100): the midpoint of the bucket holding it.
-    double percentile(double p) const {
-        if (total_ == 0) return 0.0;
-        auto rank = static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_)));
-        rank = std::clamp<std::uint64_t>(rank, 1, total_);
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < counts_.size(); ++i) {
-            seen += counts_[i];
-            if (seen >= rank) return std::min(midpoint(i), static_cast<double>(max_));
-        }
-        return static_cast<double>(max_);
-    }
-
-private:
-    static std::size_t index(std::uint64_t v) {
-        if (v < 1024) return static_cast<std::size_t>(v);
-        int msb = 63 - __builtin_clzll(v);
-        int shift = msb - 9;  // v >> shift is in [512, 1023]
-        return 1024 + static_cast<std::size_t>(shift - 1) * 512 + ((v >> shift) - 512);
-    }
-    static double midpoint(std::size_t i) {
-        if (i < 1024) return static_cast<double>(i);
-        std::size_t shift = (i - 1024) / 512 + 1;
-        std::uint64_t low = (((i - 1024) % 512) + 512) << shift;
-        return static_cast<double>(low) + static_cast<double>((std::uint64_t{1} << shift) - 1) / 2.0;
-    }
-
-    std::vector<std::uint64_t> counts_;
-    std::uint64_t total_ = 0;
-    double sum_ = 0;
-    std::int64_t max_ = 0;
-};
+using rt::Histogram;
+using rt::now_ns;
 
 // Incremental HTTP/1.1 response framing: status line, Content-Length or chunked, Connection.
 class ResponseParser {
