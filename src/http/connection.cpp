@@ -5,6 +5,7 @@
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -430,6 +431,28 @@ Task<bool> Connection::write_impl(std::string_view bytes) {
     writing_ = false;
     wake_waiters();
     co_return ok;
+}
+
+std::size_t Connection::write_now(std::string_view head, std::string_view body) noexcept {
+    if (broken_ || aborted_ || writing_ || out_pos_ < out_.size() || !state_.writable) return 0;
+    iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(body.data()), body.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t n = -1;
+    do {
+        // send() when there is one piece (a broadcast frame): the kernel's cheaper path.
+        n = body.empty() ? ::send(state_.fd, head.data(), head.size(), MSG_NOSIGNAL)
+                         : ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        state_.writable = false;
+    } else {
+        broken_ = true;
+    }
+    return 0;
 }
 
 Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t timeout_ms,

@@ -73,6 +73,7 @@ class Connection final : public io::Session, public detail::Transport {
     int body_error() const noexcept override { return body_error_; }
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     Task<bool> write(std::string_view bytes) override { return write_impl(bytes); }
+    std::size_t write_now(std::string_view head, std::string_view body) noexcept override;
     bool closed() const noexcept override { return broken_ || state_.hangup; }
     void close_after_response() noexcept override { close_after_ = true; }
     bool draining() const noexcept override { return draining_; }
@@ -124,7 +125,17 @@ class Connection final : public io::Session, public detail::Transport {
         bool fired = false;
     };
 
+    // The write path first (write_now() on every subscriber of a broadcast; see
+    // Transport::prefetch_write): the socket's state, the output buffer and the flags.
     io::FdState state_;
+    // Output buffer: [out_pos_, out_.size()) is pending.
+    std::string out_;
+    std::size_t out_pos_ = 0;
+    bool broken_ = false;  // peer gone or write failed
+    bool aborted_ = false;
+    bool writing_ = false;  // a coroutine is inside flush(); others append and wait
+    bool draining_ = false;
+
     const ServerLimits& limits_;
     Service& service_;
     RequestParser parser_;
@@ -140,10 +151,6 @@ class Connection final : public io::Session, public detail::Transport {
     std::size_t len_ = 0;
     std::size_t head_end_ = 0;
 
-    // Output buffer: [out_pos_, out_.size()) is pending.
-    std::string out_;
-    std::size_t out_pos_ = 0;
-
     // Body of the current request.
     BodyKind body_kind_ = BodyKind::none;
     std::uint64_t body_left_ = 0;
@@ -158,11 +165,7 @@ class Connection final : public io::Session, public detail::Transport {
     Phase phase_ = Phase::idle;
     std::uint64_t head_started_ms_ = 0;
     bool timed_out_ = false;
-    bool broken_ = false;  // peer gone or write failed
-    bool draining_ = false;
-    bool aborted_ = false;
     bool close_after_ = false;
-    bool writing_ = false;  // a coroutine is inside flush(); others append and wait
     std::vector<std::coroutine_handle<>> waiters_;  // writers over the limit, wait_closed()
     Task<void> task_;
 };

@@ -60,11 +60,10 @@ struct ParkMany {
     void await_resume() const noexcept {}
 };
 
-std::shared_ptr<const std::string> make_frame(Opcode op, std::string_view payload,
-                                              bool rsv1 = false) {
+std::shared_ptr<const std::string> make_frame(Opcode op, std::string_view payload) {
     auto f = std::make_shared<std::string>();
     f->reserve(payload.size() + 10);
-    append_frame(*f, op, payload, true, rsv1);
+    append_frame(*f, op, payload);
     return f;
 }
 
@@ -72,10 +71,10 @@ std::shared_ptr<const std::string> make_frame(Opcode op, std::string_view payloa
 
 Session::Session(Request& req, std::shared_ptr<RouteState> route, std::string subprotocol,
                  std::optional<DeflateAgreement> deflate)
-    : req_(req),
-      transport_(req.transport()),
+    : transport_(req.transport()),
+      opts_(route->options),
+      req_(req),
       route_(std::move(route)),
-      opts_(route_->options),
       subprotocol_(std::move(subprotocol)),
       socket_(*this),
       decoder_({.role = Role::server,
@@ -338,6 +337,26 @@ bool Session::queue_close(std::uint16_t code, std::string_view reason) {
     return true;
 }
 
+Session::Direct Session::send_direct(std::string_view head, std::string_view body) {
+    if (pumping_ || !outq_.empty() || write_failed_) return Direct::unavailable;
+    std::size_t sent = transport_->write_now(head, body);
+    std::size_t total = head.size() + body.size();
+    if (sent == total) return Direct::sent;
+    if (sent == 0 && transport_->closed()) {
+        write_failed_ = true;
+        return Direct::sent;  // nothing more will go out; the reader learns it from the socket
+    }
+    auto rest = std::make_shared<std::string>();
+    rest->reserve(total - sent);
+    if (sent < head.size()) {
+        rest->append(head.substr(sent)).append(body);
+    } else {
+        rest->append(body.substr(sent - head.size()));
+    }
+    push(std::move(rest));
+    return Direct::queued;
+}
+
 void Session::push(std::shared_ptr<const std::string> frame) {
     out_bytes_ += frame->size();
     outq_.push_back(std::move(frame));
@@ -350,7 +369,8 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
 }
 
 void Session::kick() {
-    if (finished_ || pump_.running() || outq_.empty()) return;
+    if (finished_ || pumping_ || outq_.empty()) return;
+    pumping_ = true;
     pump_.start(pump());
 }
 
@@ -367,6 +387,7 @@ Task<void> Session::pump() {
         }
         if (out_bytes_ <= opts_.max_buffered || write_failed_) wake_senders();
     }
+    pumping_ = false;
 }
 
 void Session::wake_senders() {
@@ -397,10 +418,12 @@ bool Session::offer(const std::shared_ptr<const std::string>& frame,
             append_close_frame(*f, CloseCode::try_again_later, "slow subscriber");
         }
         push(std::move(f));
-        return !pump_.running();
+        return !pumping_;
     }
-    push(frame);
-    return !pump_.running();
+    Direct d = send_direct(*frame, {});
+    if (d == Direct::sent) return false;
+    if (d == Direct::unavailable) push(frame);
+    return !pumping_;
 }
 
 Task<std::optional<Message>> Session::receive() {
@@ -423,14 +446,25 @@ Task<std::optional<Message>> Session::receive() {
 Task<bool> Session::send(std::string_view data, bool binary) {
     // Not closed(): after the client's close, answers to the messages before it still go out.
     if (close_sent_ || write_failed_ || transport_->closed()) co_return false;
-    Opcode op = binary ? Opcode::binary : Opcode::text;
-    std::shared_ptr<const std::string> frame;
-    if (compressor_ && data.size() >= compress_threshold_) {
-        std::string payload;
-        if (compressor_->compress(data, payload)) frame = make_frame(op, payload, true);
+    FrameHeader h;
+    h.opcode = binary ? Opcode::binary : Opcode::text;
+    std::string payload;
+    std::string_view body = data;
+    if (compressor_ && data.size() >= compress_threshold_ && compressor_->compress(data, payload)) {
+        h.rsv1 = true;
+        body = payload;
     }
-    if (!frame) frame = make_frame(op, data);
-    enqueue(std::move(frame));
+    h.payload_length = body.size();
+    std::string head;  // at most 10 bytes: no allocation
+    append_frame_header(head, h);
+    Direct d = send_direct(head, body);
+    if (d == Direct::queued) kick();
+    if (d == Direct::unavailable) {
+        auto f = std::make_shared<std::string>();
+        f->reserve(head.size() + body.size());
+        f->append(head).append(body);
+        enqueue(std::move(f));
+    }
     while (out_bytes_ > opts_.max_buffered && !write_failed_ && !reader_done_) {
         co_await ParkMany{senders_};
     }

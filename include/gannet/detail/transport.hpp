@@ -25,6 +25,12 @@ class Transport {
     /// pub/sub delivery): bytes of one call are never interleaved with another's. False once
     /// the client is gone.
     virtual Task<bool> write(std::string_view bytes) = 0;
+    /// The fast path beside write(): when nothing is pending and no writer is active, sends
+    /// `head` then `body` at once with one system call and returns how many bytes left (all,
+    /// some or none of them); the caller queues the rest through write(). Returns 0 without
+    /// sending when bytes are pending, a writer is active, the socket is full or the client
+    /// is gone (closed() then tells). Never suspends.
+    virtual std::size_t write_now(std::string_view head, std::string_view body) noexcept = 0;
     /// Sends `count` bytes of the open file `fd` from `offset` with sendfile(2), after anything
     /// already queued; suspends while the socket is full. False once the client is gone (or
     /// the file ended early, which also marks the connection to close).
@@ -54,6 +60,14 @@ class Transport {
     /// The connection must close once the current response is complete (an unframed or
     /// broken response).
     virtual void close_after_response() noexcept = 0;
+
+    /// Hints the cache to load the write path's state: implementations keep it in the first
+    /// two cache lines after this subobject. A pub/sub broadcast calls it a few subscribers
+    /// ahead; non-virtual, so it does not itself wait for the object's memory.
+    void prefetch_write() const noexcept {
+        __builtin_prefetch(reinterpret_cast<const char*>(this));
+        __builtin_prefetch(reinterpret_cast<const char*>(this) + 64);
+    }
 
   protected:
     ~Transport() = default;

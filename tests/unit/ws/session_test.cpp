@@ -37,6 +37,15 @@ class ScriptedTransport final : public detail::Transport {
         written.append(bytes);
         return ready_bool(!gone);
     }
+    /// Takes at most `direct_limit` bytes at once, like a socket whose buffer is nearly full.
+    std::size_t write_now(std::string_view head, std::string_view body) noexcept {
+        if (gone) return 0;
+        std::string all = std::string(head) + std::string(body);
+        std::size_t n = std::min(all.size(), direct_limit);
+        written.append(all, 0, n);
+        return n;
+    }
+    std::size_t direct_limit = static_cast<std::size_t>(-1);
     Task<bool> send_file(int, std::uint64_t, std::uint64_t) { return ready_bool(false); }
     bool closed() const noexcept { return gone; }
     bool draining() const noexcept { return false; }
@@ -140,6 +149,24 @@ TEST(WsSession, EchoThenCloseHandshake) {
     append_close_frame(expected, static_cast<CloseCode>(4000));
     EXPECT_EQ(h.transport.written, expected);
     EXPECT_EQ(s->close_code(), 4000);
+}
+
+// A socket that takes only part of a frame sent directly: the rest is queued and follows in
+// order, before anything sent later.
+TEST(WsSession, PartialDirectSendQueuesTheRestInOrder) {
+    for (std::size_t limit : {0u, 1u, 3u, 5u}) {
+        Harness h;
+        h.transport.direct_limit = limit;
+        h.transport.script.push_back(client_frame(Opcode::text, "hello"));
+        h.transport.script.push_back(client_frame(Opcode::text, "again"));
+        h.transport.script.push_back(client_frame(Opcode::close, close_payload(1000)));
+        auto s = h.run(echo);
+        std::string expected;
+        append_frame(expected, Opcode::text, "hello");
+        append_frame(expected, Opcode::text, "again");
+        append_close_frame(expected, CloseCode::normal);
+        EXPECT_EQ(h.transport.written, expected) << "direct_limit " << limit;
+    }
 }
 
 TEST(WsSession, PingIsAnsweredAndDataResetsTheSilence) {
