@@ -309,6 +309,10 @@ void AppCore::start() {
 
 void AppCore::broadcast(std::function<void()> fn) const {
     if (!started_) return;
+    // One broadcast at a time: two threads publishing at once would otherwise interleave
+    // their posts differently in each worker's mailbox, and workers would disagree on the
+    // order (pub/sub promises every worker delivers in the same, publish, order).
+    std::lock_guard lock(broadcast_mutex_);
     for (const auto& w : workers_) w->post(fn);
 }
 

@@ -69,6 +69,7 @@ class AppCore final : public http::Service {
     std::vector<std::thread> threads_;
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> started_{false};
+    mutable std::mutex broadcast_mutex_;  // keeps every worker's mailbox in the same order
     std::mutex lifecycle_mutex_;
     bool stopped_ = false;
 };
