@@ -479,6 +479,28 @@ def check_close(port: int) -> str | None:
     return None
 
 
+def read_head(s: socket.socket) -> bytes:
+    """What the socket sends until a blank line (an answer's head) has arrived, or it closes."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def publish_after(port: int, path: str, body: bytes) -> str | None:
+    """After 0.2 s (the subscriber is in place), POSTs `body` to `path`; what went wrong, or None."""
+    time.sleep(0.2)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("POST", path, body=body, headers={"Content-Type": "text/plain"})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return f"POST {path}: status {r.status}" if r.status >= 300 else None
+
+
 def check_ws(port: int) -> str | None:
     """A WebSocket handshake on /ws/echo and one masked text message echoed back; then a
     subscriber on /ws/topic/check receives what POST /publish/check sends."""
@@ -486,12 +508,7 @@ def check_ws(port: int) -> str | None:
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_head(s)
         head, _, rest = data.partition(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 101"):
             s.close()
@@ -516,14 +533,9 @@ def check_ws(port: int) -> str | None:
                 return f"/ws/echo: sent a text message {payload!r}, got opcode {op} {got!r}"
         s, rest = handshake("/ws/topic/check")
         with s:
-            time.sleep(0.2)
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("POST", "/publish/check", body=b"published", headers={"Content-Type": "text/plain"})
-            r = c.getresponse()
-            r.read()
-            c.close()
-            if r.status >= 300:
-                return f"POST /publish/check: status {r.status}"
+            err = publish_after(port, "/publish/check", b"published")
+            if err:
+                return err
             op, got = read_frame(s, bytearray(rest))
             if got != b"published":
                 return f"/ws/topic/check: got opcode {op} {got!r} after POST /publish/check"
@@ -537,23 +549,13 @@ def check_sse(port: int) -> str | None:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(b"GET /events/channel HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_head(s)
             head = data.partition(b"\r\n\r\n")[0].lower()
             if not head.startswith(b"http/1.1 200") or b"text/event-stream" not in head:
                 return f"/events/channel: answered {head[:80]!r}"
-            time.sleep(0.2)
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("POST", "/events/publish", body=b"check-event", headers={"Content-Type": "text/plain"})
-            r = c.getresponse()
-            r.read()
-            c.close()
-            if r.status >= 300:
-                return f"POST /events/publish: status {r.status}"
+            err = publish_after(port, "/events/publish", b"check-event")
+            if err:
+                return err
             deadline = time.monotonic() + 5
             while b"data: check-event" not in data and time.monotonic() < deadline:
                 chunk = s.recv(4096)
@@ -827,76 +829,10 @@ class Bench:
             run.note = "no request completed"
         return run
 
-    def run_open(self, inst: Instance, s: Scenario, rnd: int) -> Run:
-        run = Run(inst.sdef.name, s.name, rnd)
-        if not self.calibration:
-            run.note = "no Node.js calibration: open-loop rate unknown"
-            return run
-        rate = self.calibration["rps"] * s.rate_fraction
-        run.target_rate = rate
-        argv = self.cfg.pin(self.cfg.client_cpu) + [
-            str(WORK / "bin" / "loadgen"), "--port", str(inst.port), "--rate", f"{rate:.1f}",
-            "--connections", str(self.cfg.open_conns), "--duration", str(self.cfg.open_duration),
-            "--warmup", str(self.cfg.open_warmup), "--drain", "2"]
-        limit = self.cfg.open_duration + self.cfg.open_warmup + 20
-        r0, t0_all = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + limit
-        marks: dict[str, tuple[float, float]] = {}
-        result = None
-        try:
-            while time.monotonic() < deadline:
-                r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-                if not r:
-                    break
-                line = p.stdout.readline()
-                if not line:
-                    break
-                line = line.strip()
-                if line in ("measure-start", "measure-end"):
-                    pids = inst.pids()
-                    marks[line] = (cpu_seconds(pids), time.monotonic(), stat_cpu_seconds(pids))
-                elif line.startswith("{"):
-                    result = json.loads(line)
-                    break
-        finally:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-            err = p.stderr.read()
-            p.stdout.close()
-            p.stderr.close()
-        run.client_cpu_pct = child_cpu_pct(r0, t0_all)
-        with open(self.cfg.raw / "loadgen.log", "a") as f:
-            f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{marks}\n{result}\n{err}")
-        if result is None or len(marks) != 2:
-            raise HarnessError(f"loadgen gave no result (exit {p.returncode}): {err.strip()[:300]}")
-        (c0, t0, k0), (c1, t1, k1) = marks["measure-start"], marks["measure-end"]
-        run.extra["cpu_s_stat"] = k1 - k0
-        run.requests = int(result["completed"])
-        run.seconds = float(result["duration_s"])
-        run.rps = float(result["achieved_rate"])
-        run.cpu_s = c1 - c0
-        run.cpu_pct = 100.0 * run.cpu_s / (t1 - t0)
-        run.cpu_us_per_req = run.cpu_s * 1e6 / run.requests if run.requests else None
-        lat = result["latency_us"]
-        run.p50_us, run.p90_us, run.p99_us, run.p999_us = lat["p50"], lat["p90"], lat["p99"], lat["p999"]
-        run.errors_detail = result["errors"]
-        run.errors = int(result["errors"]["total"])
-        run.rss_kib = rss_kib(inst.pids())
-        run.extra["scheduled"] = result["scheduled"]
-        run.ok = run.requests > 0
-        return run
-
-    def run_rt(self, inst: Instance, s: Scenario, rnd: int) -> Run:
-        """WebSocket / SSE: tools/wsbench or tools/ssebench, which print measure-start / measure-end
-        (the server's CPU time is read there) and one JSON line."""
-        run = Run(inst.sdef.name, s.name, rnd)
-        args = [a.replace("{subs}", str(self.cfg.rt_subscribers)) for a in s.tool_args]
-        argv = self.cfg.pin(self.cfg.client_cpu) + [
-            str(WORK / "bin" / s.tool), "--port", str(inst.port), "--duration", str(self.cfg.duration),
-            "--warmup", str(max(0.2, self.cfg.warmup))] + args
-        limit = self.cfg.duration + self.cfg.warmup + 120  # + connecting 10 000 subscribers
+    def run_marked(self, inst: Instance, run: Run, argv: list[str], limit: float, log_name: str) -> dict:
+        """Runs a load generator that prints measure-start and measure-end (the server's CPU time is
+        read at each) and then one JSON line (tools/loadgen, wsbench, ssebench); fills in `run` from
+        them and returns the JSON for the caller's own fields."""
         r0, t0_all = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + limit
@@ -925,10 +861,10 @@ class Bench:
             p.stdout.close()
             p.stderr.close()
         run.client_cpu_pct = child_cpu_pct(r0, t0_all)
-        with open(self.cfg.raw / f"{s.tool}.log", "a") as f:
-            f.write(f"\n=== {inst.sdef.name} {s.name} {' '.join(argv)}\n{marks}\n{result}\n{err}")
+        with open(self.cfg.raw / f"{log_name}.log", "a") as f:
+            f.write(f"\n=== {inst.sdef.name} {run.scenario} {' '.join(argv)}\n{marks}\n{result}\n{err}")
         if result is None or len(marks) != 2:
-            raise HarnessError(f"{s.tool} gave no result (exit {p.returncode}): {err.strip()[:300]}")
+            raise HarnessError(f"{log_name} gave no result (exit {p.returncode}): {err.strip()[:300]}")
         (c0, t0, k0), (c1, t1, k1) = marks["measure-start"], marks["measure-end"]
         run.extra["cpu_s_stat"] = k1 - k0
         run.requests = int(result["completed"])
@@ -938,14 +874,40 @@ class Bench:
         run.cpu_pct = 100.0 * run.cpu_s / (t1 - t0)
         run.cpu_us_per_req = run.cpu_s * 1e6 / run.requests if run.requests else None
         lat = result["latency_us"]
-        if lat.get("samples"):
+        if lat.get("samples", 1):  # wsbench and ssebench say how many; loadgen does not
             run.p50_us, run.p90_us, run.p99_us, run.p999_us = lat["p50"], lat["p90"], lat["p99"], lat["p999"]
         run.errors_detail = result["errors"]
         run.errors = int(result["errors"]["total"])
         run.rss_kib = rss_kib(inst.pids())
+        run.ok = run.requests > 0
+        return result
+
+    def run_open(self, inst: Instance, s: Scenario, rnd: int) -> Run:
+        run = Run(inst.sdef.name, s.name, rnd)
+        if not self.calibration:
+            run.note = "no Node.js calibration: open-loop rate unknown"
+            return run
+        rate = self.calibration["rps"] * s.rate_fraction
+        run.target_rate = rate
+        argv = self.cfg.pin(self.cfg.client_cpu) + [
+            str(WORK / "bin" / "loadgen"), "--port", str(inst.port), "--rate", f"{rate:.1f}",
+            "--connections", str(self.cfg.open_conns), "--duration", str(self.cfg.open_duration),
+            "--warmup", str(self.cfg.open_warmup), "--drain", "2"]
+        result = self.run_marked(inst, run, argv, self.cfg.open_duration + self.cfg.open_warmup + 20, "loadgen")
+        run.extra["scheduled"] = result["scheduled"]
+        return run
+
+    def run_rt(self, inst: Instance, s: Scenario, rnd: int) -> Run:
+        """WebSocket / SSE: tools/wsbench or tools/ssebench."""
+        run = Run(inst.sdef.name, s.name, rnd)
+        args = [a.replace("{subs}", str(self.cfg.rt_subscribers)) for a in s.tool_args]
+        argv = self.cfg.pin(self.cfg.client_cpu) + [
+            str(WORK / "bin" / s.tool), "--port", str(inst.port), "--duration", str(self.cfg.duration),
+            "--warmup", str(max(0.2, self.cfg.warmup))] + args
+        limit = self.cfg.duration + self.cfg.warmup + 120  # + connecting 10 000 subscribers
+        result = self.run_marked(inst, run, argv, limit, s.tool)
         run.extra.update({k: result.get(k) for k in ("connections", "open", "connect_s", "published",
                                                      "answered_publishes")})
-        run.ok = run.requests > 0
         if not run.ok:
             run.note = f"no message received ({int(result.get('open', 0))} of {result.get('connections')} " \
                        f"connections open)"

@@ -131,8 +131,8 @@ class Bench {
     std::fprintf(
         stderr,
         "usage: ssebench --port N [--path P] [--publish-path P] [--connections N] [--rate R]\n"
-        "                [--window W] [--size S] [--duration D] [--warmup W] [--connect-timeout "
-        "S]\n");
+        "                [--window W] [--size S] [--duration D] [--warmup W]\n"
+        "                [--connect-timeout S]\n");
     std::exit(2);
 }
 
