@@ -435,6 +435,18 @@ Task<bool> Connection::write_impl(std::string_view bytes) {
 
 std::size_t Connection::write_now(std::string_view head, std::string_view body) noexcept {
     if (broken_ || aborted_ || writing_ || out_pos_ < out_.size() || !state_.writable) return 0;
+    // One contiguous piece goes through send(), the kernel's cheaper path than sendmsg()'s
+    // iovecs: a broadcast frame as it is, a small message copied behind its header.
+    constexpr std::size_t copy_limit = 1024;
+    char small[copy_limit];
+    std::string_view one;
+    if (body.empty()) {
+        one = head;
+    } else if (head.size() + body.size() <= copy_limit) {
+        std::memcpy(small, head.data(), head.size());
+        std::memcpy(small + head.size(), body.data(), body.size());
+        one = {small, head.size() + body.size()};
+    }
     iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
                     {const_cast<char*>(body.data()), body.size()}};
     msghdr msg{};
@@ -442,9 +454,8 @@ std::size_t Connection::write_now(std::string_view head, std::string_view body) 
     msg.msg_iovlen = 2;
     ssize_t n = -1;
     do {
-        // send() when there is one piece (a broadcast frame): the kernel's cheaper path.
-        n = body.empty() ? ::send(state_.fd, head.data(), head.size(), MSG_NOSIGNAL)
-                         : ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
+        n = one.data() ? ::send(state_.fd, one.data(), one.size(), MSG_NOSIGNAL)
+                       : ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
