@@ -29,6 +29,10 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent.parent
 REPO = BENCH.parent
 WORK = BENCH / ".work"
+FILES_DIR = WORK / "files"  # served at /files/ by Gannet and nginx (download-1g); made by prepare_files
+CHECK_FILE = "check.txt"  # in FILES_DIR: what the /files route check downloads
+CHECK_BODY = b"gannet bench: /files/ works\n"
+GIB = 1 << 30
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -91,7 +95,8 @@ class Gannet(ServerDef):
     def argv(self, port, tmp):
         # The default cap is 10 000 connections per worker; the realtime scenarios hold 10 000
         # subscribers plus a publisher.
-        return [str(self.BIN), "--port", str(port), "--threads", "1", "--max-connections", "20000"], {}
+        return [str(self.BIN), "--port", str(port), "--threads", "1", "--max-connections", "20000",
+                "--files", str(FILES_DIR)], {}
 
 
 class Reference(ServerDef):
@@ -166,7 +171,7 @@ class Nginx(ServerDef):
     def argv(self, port, tmp):
         conf = (BENCH / "servers" / "nginx" / "nginx.conf.in").read_text()
         has_echo = self.ECHO_MODULE.exists()
-        conf = (conf.replace("@DIR@", str(tmp)).replace("@PORT@", str(port))
+        conf = (conf.replace("@DIR_FILES@", str(FILES_DIR)).replace("@DIR@", str(tmp)).replace("@PORT@", str(port))
                 .replace("@ECHO_LOAD@", f"load_module {self.ECHO_MODULE};" if has_echo else "")
                 .replace("@ECHO_BODY@", "echo_read_request_body; echo_request_body;" if has_echo else "return 404;"))
         (tmp / "nginx.conf").write_text(conf)
@@ -187,14 +192,15 @@ SERVERS: list[ServerDef] = [
     Go("go", "Go net/http", "Go `net/http` (stdlib), GOMAXPROCS=1"),
     Hyper("hyper", "hyper (Rust)", "hyper 0.14 on Tokio, current_thread runtime (Debian's crates, built offline)"),
     Bun("bun", "Bun", "`Bun.serve` with its route table and `websocket` handlers, one process", realtime=True),
-    Nginx("nginx", "nginx", "nginx, 1 worker process, `return 200` locations (echo via the echo module)",
+    Nginx("nginx", "nginx", "nginx, 1 worker process, `return 200` locations (echo via the echo module), "
+                            "`/files/` with sendfile",
           na_routes=nginx_na()),
     Reference("reference", "reference (floor)",
               "syscall-only epoll server: counts `\\r\\n\\r\\n`, answers a canned response, parses nothing",
               routes=("/",),
               na_routes={r: "the floor parses nothing: only the plaintext scenarios apply"
                          for r in ("/json", "/users", "/echo")}),
-    Gannet("gannet", "Gannet", "Gannet `examples/hello`, `--threads 1 --max-connections 20000`",
+    Gannet("gannet", "Gannet", "Gannet `examples/hello`, `--threads 1 --max-connections 20000 --files DIR`",
            ready_line="gannet: listening on", realtime=True),
 ]
 SERVER_BY_NAME = {s.name: s for s in SERVERS}
@@ -208,7 +214,7 @@ SERVER_BY_NAME = {s.name: s for s in SERVERS}
 class Scenario:
     name: str
     title: str
-    kind: str  # wrk | open | memory | rt (WebSocket / SSE: tools/wsbench, tools/ssebench) | todo
+    kind: str  # wrk | open | memory | rt (WebSocket / SSE: tools/wsbench, tools/ssebench) | bulk (curl) | todo
     route: str = "/"  # what check_route must accept first ("close": honours Connection: close)
     conns: int = 64
     lua: str = "plain.lua"
@@ -217,6 +223,9 @@ class Scenario:
     about: str = ""
     tool: str = ""  # rt: wsbench | ssebench
     tool_args: tuple = ()  # rt: extra arguments; "{subs}" is replaced by the subscriber count
+    transfer: str = ""  # bulk: download (GET /files/<the bulk file>) | upload (POST it to /echo)
+    servers: tuple = ()  # only these servers (empty: every server that has the route)
+    others_na: str = ""  # why the servers not in `servers` are not measured
 
 
 SCENARIOS: list[Scenario] = [
@@ -269,6 +278,19 @@ SCENARIOS: list[Scenario] = [
                    "POSTs one 64-byte stamped event to `/events/publish` every 10 ms and the server relays it "
                    "to every subscriber (asked: {subs} × 100 events/s). msg/s = events received per second "
                    "over all subscribers; latency = from the event's scheduled publish time to receipt."),
+    Scenario("download-1g", "GET a {bulk} file, sendfile", "bulk", route="/files", transfer="download",
+             servers=("nginx", "gannet"), others_na="no file route written for it in this bench",
+             about="A {bulk} file of random bytes (`bench/.work/files/`, made once) downloaded with `curl -s -o "
+                   "/dev/null`, {reps} times per round; status and size checked. Gannet: `--files DIR` "
+                   "(`static_files`, sendfile); nginx: `location /files/` with `sendfile on; tcp_nopush on`."),
+    Scenario("upload-1g", "POST a {bulk} body to /echo, streamed back", "bulk", route="/echo", transfer="upload",
+             servers=("gannet",),
+             others_na="Gannet only: nginx has no streaming echo, its echo module reads the whole body before "
+                       "it answers; the other servers' /echo was written for the 1 KiB echo scenario",
+             about="The same file POSTed to `/echo` with `curl -s -T FILE -X POST -H 'Content-Type: "
+                   "application/octet-stream' -o /dev/null`, {reps} times per round; Gannet streams the body "
+                   "back as it arrives. Checked: status 200, bytes sent = bytes received = the file's size. "
+                   "Gannet only: nginx has no streaming echo."),
 ]
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 DEFAULT_SCENARIOS = [s.name for s in SCENARIOS]
@@ -294,28 +316,33 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """The server's CPU time (user + system), summed over its processes and threads.
+def cpu_ns(pids: list[int]) -> int:
+    """The server's CPU time (user + system) in nanoseconds, summed over its processes and threads.
 
     The same quantity as utime + stime in /proc/<pid>/stat, but read from the scheduler's own
     nanosecond counter (/proc/<pid>/task/<tid>/schedstat, first field): the stat fields are sampled
     at the timer tick and counted in 10 ms units, too coarse for a few seconds at low load.
     Falls back to /proc/<pid>/stat where schedstat is missing.
     """
-    if SCHEDSTAT:
-        total_ns = 0
-        for pid in pids:
+    if not SCHEDSTAT:
+        return round(stat_cpu_seconds(pids) * 1e9)
+    total_ns = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
             try:
-                tids = os.listdir(f"/proc/{pid}/task")
-            except OSError:
+                total_ns += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
                 continue
-            for tid in tids:
-                try:
-                    total_ns += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
-                except (OSError, ValueError, IndexError):
-                    continue
-        return total_ns / 1e9
-    return stat_cpu_seconds(pids)
+    return total_ns
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """cpu_ns() in seconds."""
+    return cpu_ns(pids) / 1e9
 
 
 SCHEDSTAT = Path("/proc/self/schedstat").exists()
@@ -334,16 +361,83 @@ def stat_cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
-def rss_kib(pids: list[int]) -> int:
+def status_kib(pids: list[int], key: str = "VmRSS") -> int:
+    """A /proc/<pid>/status field in KiB (VmRSS, VmHWM), summed over the processes."""
     total = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     total += int(line.split()[1])
         except OSError:
             continue
     return total
+
+
+def rss_kib(pids: list[int]) -> int:
+    return status_kib(pids, "VmRSS")
+
+
+def reset_peak_rss(pids: list[int]) -> bool:
+    """Sets each process's VmHWM (peak RSS) back to its current RSS: `5` written to
+    /proc/<pid>/clear_refs (Linux 4.0 and later; needs the right to write there). False if any failed."""
+    ok = bool(pids)
+    for pid in pids:
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            ok = False
+    return ok
+
+
+@dataclass
+class Watched:
+    """What the server did while one client command ran (watch_server)."""
+    returncode: int
+    out: str
+    err: str
+    wall_s: float  # from just before the command started until it ended
+    cpu_ns: int  # the server's CPU time over that, all processes and threads (cpu_ns)
+    client_cpu_s: float  # the command's own CPU time
+    rss_before_kib: int  # VmRSS just before
+    rss_peak_kib: int  # the highest VmRSS meanwhile (see peak_from)
+    peak_from: str  # "VmHWM": reset before, read after, and the samples; "samples": every `interval` only
+
+    @property
+    def rss_growth_kib(self) -> int:
+        return max(0, self.rss_peak_kib - self.rss_before_kib)
+
+
+def watch_server(pids: list[int], argv: list[str], timeout: float, interval: float = 0.02) -> Watched:
+    """Runs `argv` to its end and measures the server (its processes `pids`) meanwhile: CPU time
+    (schedstat, before and after), wall time, and RSS before and at its peak. The peak is VmHWM,
+    reset just before the command, where /proc/<pid>/clear_refs may be written; VmRSS is also sampled
+    every `interval` seconds while the command runs (the only source where the reset is refused)."""
+    hwm = reset_peak_rss(pids)
+    rss0 = rss_kib(pids)
+    peak = rss0
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    c0, t0 = cpu_ns(pids), time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while p.poll() is None:
+            if time.monotonic() - t0 > timeout:
+                p.kill()
+                break
+            time.sleep(interval)
+            peak = max(peak, rss_kib(pids))
+        out, err = p.communicate()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    t1, c1 = time.monotonic(), cpu_ns(pids)
+    if hwm:
+        peak = max(peak, status_kib(pids, "VmHWM"))
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Watched(returncode=p.returncode, out=out, err=err, wall_s=t1 - t0, cpu_ns=c1 - c0,
+                   client_cpu_s=(r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime),
+                   rss_before_kib=rss0, rss_peak_kib=peak, peak_from="VmHWM" if hwm else "samples")
 
 
 def child_cpu_pct(r0, t0: float) -> float | None:
@@ -571,6 +665,18 @@ def check_sse(port: int) -> str | None:
 
 def check_route(port: int, route: str) -> str | None:
     """None if the server's answer is right, else what is wrong."""
+    if route == "/files":
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", f"/files/{CHECK_FILE}")
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+        except (OSError, http.client.HTTPException) as e:
+            return f"/files/{CHECK_FILE}: request failed: {e}"
+        if r.status != 200 or body != CHECK_BODY:
+            return f"/files/{CHECK_FILE}: status {r.status}, {body[:60]!r}"
+        return None
     if route == "close":
         return check_close(port)
     if route == "ws":
@@ -607,6 +713,32 @@ def check_route(port: int, route: str) -> str | None:
     return None
 
 
+def prepare_files(mib: int) -> Path | None:
+    """FILES_DIR with the route check's file and, if mib > 0, a file of `mib` MiB of random bytes
+    for download-1g and upload-1g, made once and kept while it has that size. Readable by all: nginx's
+    worker may run as another user."""
+    FILES_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(FILES_DIR, 0o755)
+    check = FILES_DIR / CHECK_FILE
+    if not check.exists() or check.read_bytes() != CHECK_BODY:
+        check.write_bytes(CHECK_BODY)
+    os.chmod(check, 0o644)
+    if mib <= 0:
+        return None
+    path = FILES_DIR / f"bulk-{mib}m.bin"
+    size = mib << 20
+    if not path.exists() or path.stat().st_size != size:
+        log(f"making {path.relative_to(BENCH)}: {mib} MiB from /dev/urandom (once)")
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            r = subprocess.run(["head", "-c", str(size), "/dev/urandom"], stdout=f)
+        if r.returncode != 0 or tmp.stat().st_size != size:
+            raise HarnessError(f"could not write {size} bytes to {tmp}")
+        tmp.rename(path)
+    os.chmod(path, 0o644)
+    return path
+
+
 # --------------------------------------------------------------------------------------------
 # Configuration
 
@@ -621,6 +753,8 @@ class Config:
     open_conns: int
     memory_conns: int
     rt_subscribers: int
+    bulk_mib: int  # size of the download-1g / upload-1g file
+    bulk_reps: int  # transfers per round
     quick: bool
     servers: list[ServerDef]
     scenarios: list[Scenario]
@@ -649,6 +783,9 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--memory-conns", type=int, help="idle connections for the memory scenario (default 10000)")
     p.add_argument("--subscribers", type=int,
                    help="subscribers for ws-broadcast and sse-fanout (default 10000; --quick: 100)")
+    p.add_argument("--bulk-mib", type=int,
+                   help="MiB in the file of download-1g and upload-1g (default 1024; --quick: 64)")
+    p.add_argument("--bulk-reps", type=int, help="transfers per round in download-1g and upload-1g (default 3)")
     p.add_argument("--out", help="directory for latest.md / latest.svg (default bench/results)")
     p.add_argument("--no-build", action="store_true", help="(run.sh) do not build; use what is there")
     p.add_argument("--server-cpu", default="0")
@@ -692,12 +829,18 @@ def parse_args(argv: list[str]) -> Config:
     if hard != resource.RLIM_INFINITY and subs > hard - 200:
         log(f"RLIMIT_NOFILE hard limit is {hard}: {hard - 200} subscribers, not {subs}")
         subs = max(1, hard - 200)
+    bulk_mib = a.bulk_mib if a.bulk_mib is not None else (64 if a.quick else 1024)
+    bulk_reps = a.bulk_reps if a.bulk_reps is not None else 3
+    if bulk_mib < 1 or bulk_reps < 1:
+        p.error("--bulk-mib and --bulk-reps must be >= 1")
+    bulk = f"{bulk_mib // 1024} GiB" if bulk_mib % 1024 == 0 else f"{bulk_mib} MiB"
     for s in SCENARIOS:
-        s.title = s.title.replace("{subs}", f"{subs:,}")
-        s.about = s.about.replace("{subs}", f"{subs:,}")
+        for k, v in (("{subs}", f"{subs:,}"), ("{bulk}", bulk), ("{reps}", str(bulk_reps))):
+            s.title = s.title.replace(k, v)
+            s.about = s.about.replace(k, v)
     return Config(rounds=rounds, duration=duration, warmup=warmup,
                   open_duration=duration, open_warmup=max(0.2, warmup), open_conns=64, memory_conns=mem,
-                  rt_subscribers=subs,
+                  rt_subscribers=subs, bulk_mib=bulk_mib, bulk_reps=bulk_reps,
                   quick=a.quick, servers=servers, scenarios=scenarios, out=out, raw=raw,
                   server_cpu=server_cpu, client_cpu=client_cpu)
 
@@ -743,6 +886,7 @@ class Bench:
         self.calibration: dict | None = None
         self.started_any = False
         self.prepare_lua()
+        self.bulk_file = prepare_files(cfg.bulk_mib if any(s.kind == "bulk" for s in cfg.scenarios) else 0)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -913,6 +1057,59 @@ class Bench:
                        f"connections open)"
         return run
 
+    def run_bulk(self, inst: Instance, s: Scenario, rnd: int) -> Run:
+        """download-1g / upload-1g: cfg.bulk_reps transfers of the bulk file with curl, one at a time,
+        each measured by watch_server (server CPU, wall time, RSS growth)."""
+        run = Run(inst.sdef.name, s.name, rnd)
+        path = self.bulk_file
+        size = path.stat().st_size
+        upload = s.transfer == "upload"
+        url = f"http://127.0.0.1:{inst.port}" + ("/echo" if upload else f"/files/{path.name}")
+        timeout = 60 + 300 * size / GIB  # far above what a loopback transfer needs
+        argv = self.cfg.pin(self.cfg.client_cpu) + [
+            "curl", "-s", "-o", "/dev/null", "--max-time", f"{timeout:.0f}",
+            "-w", "%{http_code} %{size_download} %{size_upload}"]
+        if upload:
+            argv += ["-T", str(path), "-X", "POST", "-H", "Content-Type: application/octet-stream"]
+        argv.append(url)
+        transfers = []
+        for _ in range(self.cfg.bulk_reps):
+            w = watch_server(inst.pids(), argv, timeout + 10)
+            try:
+                code, down, up = (int(x) for x in w.out.split())
+            except ValueError:
+                code, down, up = 0, 0, 0
+            ok = w.returncode == 0 and code == 200 and down == size and (up == size or not upload)
+            transfers.append({
+                "ok": ok, "status": code, "bytes_down": down, "bytes_up": up, "curl_exit": w.returncode,
+                "wall_s": w.wall_s, "cpu_ns": w.cpu_ns, "cpu_ms_per_gib": w.cpu_ns / 1e6 * GIB / size,
+                "mib_per_s": size / (1 << 20) / w.wall_s, "client_cpu_s": w.client_cpu_s,
+                "rss_before_kib": w.rss_before_kib, "rss_peak_kib": w.rss_peak_kib,
+                "rss_growth_kib": w.rss_growth_kib, "peak_from": w.peak_from})
+            if not ok:
+                log(f"  {inst.sdef.name} {s.name}: transfer failed: curl exit {w.returncode}, status {code}, "
+                    f"{down} bytes down, {up} up, of {size}; {w.err.strip()[:200]}")
+            if not inst.alive():
+                break
+        with open(self.cfg.raw / "curl.log", "a") as f:
+            f.write(f"\n=== {inst.sdef.name} {s.name} round {rnd}: {' '.join(argv)}\n"
+                    + "\n".join(json.dumps(t) for t in transfers) + "\n")
+        good = [t for t in transfers if t["ok"]]
+        run.errors = len(transfers) - len(good)
+        run.errors_detail = {"failed_transfers": run.errors}
+        run.requests = len(good)
+        run.seconds = sum(t["wall_s"] for t in good)
+        run.rps = len(good) / run.seconds if run.seconds else 0.0
+        run.cpu_s = sum(t["cpu_ns"] for t in good) / 1e9
+        run.cpu_pct = 100.0 * run.cpu_s / run.seconds if run.seconds else None
+        run.client_cpu_pct = (100.0 * sum(t["client_cpu_s"] for t in good) / run.seconds) if run.seconds else None
+        run.rss_kib = rss_kib(inst.pids())
+        run.extra = {"bytes": size, "transfers": transfers}
+        run.ok = bool(good)
+        if not run.ok:
+            run.note = "no transfer completed"
+        return run
+
     def run_memory(self, inst: Instance, s: Scenario, rnd: int) -> Run:
         run = Run(inst.sdef.name, s.name, rnd)
         time.sleep(0.3)
@@ -1035,6 +1232,12 @@ class Bench:
             if s.kind == "memory":
                 e = run.extra
                 extra = (f"{e['held']} held, RSS {e['rss_idle_kib'] / 1024:.1f} -> {e['rss_conns_kib'] / 1024:.1f} MiB")
+            elif s.kind == "bulk":
+                good = [t for t in run.extra["transfers"] if t["ok"]]
+                extra = ("server CPU ms/GiB " + " ".join(f"{t['cpu_ms_per_gib']:.0f}" for t in good)
+                         + ", MiB/s " + " ".join(f"{t['mib_per_s']:,.0f}" for t in good)
+                         + ", RSS growth MiB " + " ".join(f"{t['rss_growth_kib'] / 1024:.1f}" for t in good)
+                         + f", errors {run.errors}")
             else:
                 p99 = "-" if run.p99_us is None else f"{run.p99_us:.0f} us"
                 cpu = "-" if run.cpu_us_per_req is None else f"{run.cpu_us_per_req:.1f}"
@@ -1045,14 +1248,16 @@ class Bench:
             log(f"  {name:13s} {s.name:14s} FAILED: {run.note}")
 
     def round(self, rnd: int) -> None:
-        load_scen = [s for s in self.cfg.scenarios if s.kind in ("wrk", "open", "rt")]
+        load_scen = [s for s in self.cfg.scenarios if s.kind in ("wrk", "open", "rt", "bulk")]
         mem_scen = [s for s in self.cfg.scenarios if s.kind == "memory"]
         for sdef in self.cfg.servers:
             if sdef.name in self.skipped:
                 continue
             applicable = []
             for s in load_scen:
-                if s.route in sdef.na_routes:
+                if s.servers and sdef.name not in s.servers:
+                    self.na[(sdef.name, s.name)] = s.others_na
+                elif s.route in sdef.na_routes:
                     self.na[(sdef.name, s.name)] = sdef.na_routes[s.route]
                 elif s.kind == "rt" and not sdef.realtime:
                     self.na[(sdef.name, s.name)] = "no WebSocket / SSE server written for it in this bench"
@@ -1087,7 +1292,8 @@ class Bench:
                                 inst = self.start(sdef, f"restart in round {rnd}")
                                 if not inst:
                                     break
-                            fn = {"wrk": self.run_wrk, "open": self.run_open, "rt": self.run_rt}[s.kind]
+                            fn = {"wrk": self.run_wrk, "open": self.run_open, "rt": self.run_rt,
+                                  "bulk": self.run_bulk}[s.kind]
                             self.measure(fn, inst, s, rnd)
                     finally:
                         if inst:
@@ -1139,11 +1345,13 @@ class Bench:
             "config": {"rounds": cfg.rounds, "duration_s": cfg.duration, "warmup_s": cfg.warmup,
                        "open_duration_s": cfg.open_duration, "open_warmup_s": cfg.open_warmup,
                        "open_conns": cfg.open_conns, "memory_conns": cfg.memory_conns, "quick": cfg.quick,
-                       "rt_subscribers": cfg.rt_subscribers,
+                       "rt_subscribers": cfg.rt_subscribers, "bulk_mib": cfg.bulk_mib,
+                       "bulk_reps": cfg.bulk_reps,
                        "server_cpu": cfg.server_cpu, "client_cpu": cfg.client_cpu},
             "servers": [{"name": s.name, "label": s.label, "what": s.what, "skipped": self.skipped.get(s.name)}
                         for s in cfg.servers],
-            "scenarios": [{"name": s.name, "title": s.title, "kind": s.kind, "about": s.about, "conns": s.conns}
+            "scenarios": [{"name": s.name, "title": s.title, "kind": s.kind, "about": s.about, "conns": s.conns,
+                           "transfer": s.transfer, "others_na": s.others_na}
                           for s in cfg.scenarios],
             "calibration": self.calibration,
             "runs": [r.__dict__ for r in self.runs],
@@ -1156,16 +1364,19 @@ class Bench:
         md = report.markdown(data)
         marker = WORK / "latest-written"
         marker.unlink(missing_ok=True)
-        if all(s.kind == "rt" for s in cfg.scenarios) and not cfg.quick:
-            # Only the realtime scenarios ran: their tables go to realtime.md, and latest.md (the
-            # HTTP results of the last full run) is kept, with a link to them.
-            (cfg.out / "realtime.md").write_text(md)
+        kinds = {s.kind for s in cfg.scenarios}
+        side = report.SIDE_REPORTS.get(kinds.pop()) if len(kinds) == 1 and not cfg.quick else None
+        if side:
+            # Only the realtime (or only the large-transfer) scenarios ran: their tables go to their
+            # own file, and latest.md (the results of the last full run) is kept, with a link to it.
+            name, link = side
+            (cfg.out / name).write_text(md)
             latest = cfg.out / "latest.md"
             if latest.exists():
                 text = latest.read_text()
-                if report.REALTIME_LINK not in text:
-                    latest.write_text(report.add_realtime_link(text))
-            log(f"only realtime scenarios ran: wrote {cfg.out / 'realtime.md'} (latest.md kept)")
+                if link not in text:
+                    latest.write_text(report.add_link(text, link))
+            log(f"only {', '.join(s.name for s in cfg.scenarios)} ran: wrote {cfg.out / name} (latest.md kept)")
         else:
             (cfg.out / "latest.md").write_text(md)
             (cfg.out / "latest.svg").write_text(report.svg(data))
