@@ -250,9 +250,10 @@ def markdown(data: dict) -> str:
     pin = (f"server on CPU {cfg['server_cpu']}, load generator on CPU {cfg['client_cpu']}"
            if cfg["server_cpu"] is not None else "no pinning (one CPU)")
     kinds = {s["kind"] for s in data["scenarios"]}
+    timed = (f"{cfg['duration_s']:g} s per measurement after {cfg['warmup_s']:g} s of warm-up under the same "
+             "load; " if kinds - {"bulk", "memory"} else "")
     w(f"Method: {pin}; one worker per server; {cfg['rounds']} round(s), servers interleaved "
-      f"(each server in turn, then the next round); {cfg['duration_s']:g} s per measurement after "
-      f"{cfg['warmup_s']:g} s of warm-up under the same load; medians over rounds, errors summed over rounds. "
+      f"(each server in turn, then the next round); {timed}medians over rounds, errors summed over rounds. "
       + (f"Open loop: {cfg['open_duration_s']:g} s at a fixed rate on {cfg['open_conns']} connections "
          f"after {cfg['open_warmup_s']:g} s at that rate. " if "open" in kinds else "")
       + (f"Memory: {cfg['memory_conns']:,} idle keep-alive connections. " if "memory" in kinds else "")
