@@ -426,6 +426,21 @@ bool Session::offer(const std::shared_ptr<const std::string>& frame,
     return !pumping_;
 }
 
+bool Session::offer_many(const std::vector<std::shared_ptr<const std::string>>& frames,
+                         const TopicPolicy* policy) {
+    if (close_sent_ || closing_ || write_failed_) return false;
+    if (pumping_ || !outq_.empty() || frames.size() < 2) {
+        // Behind already: each frame meets the slow-subscriber policy on its own.
+        bool kick_needed = false;
+        for (const auto& f : frames) kick_needed = offer(f, policy) || kick_needed;
+        return kick_needed;
+    }
+    thread_local std::string joined;
+    joined.clear();
+    for (const auto& f : frames) joined.append(*f);
+    return send_direct(joined, {}) == Direct::queued;
+}
+
 Task<std::optional<Message>> Session::receive() {
     while (inbox_.empty() && !reader_done_) {
         co_await ParkOne{receiver_};

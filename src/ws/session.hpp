@@ -96,6 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
     /// without running any other coroutine. True when kick() must follow.
     bool offer(const std::shared_ptr<const std::string>& frame,
                const TopicPolicy* policy = nullptr);
+    /// offer() for several frames of one topic, sent with one write when nothing is queued.
+    bool offer_many(const std::vector<std::shared_ptr<const std::string>>& frames,
+                    const TopicPolicy* policy = nullptr);
     /// Phase two: starts the writer if it is idle and has work.
     void kick();
     /// Hints the cache to load what offer() reads of this session, or of its connection

@@ -23,4 +23,8 @@ void topics_deliver(const void* app_key, std::string_view topic,
                     const std::shared_ptr<const std::string>& frame,
                     const TopicPolicy* policy = nullptr);
 
+/// How many subscribers one delivery slice visits before yielding to the event loop (1 024;
+/// tests make it small to exercise passes that span slices).
+void topics_set_slice(std::size_t subscribers) noexcept;
+
 }  // namespace gannet::ws

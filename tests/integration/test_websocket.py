@@ -114,6 +114,66 @@ def test_pubsub_1000_subscribers_two_workers(start_server):
     asyncio.run(run())
 
 
+def test_pubsub_deliveries_in_slices_with_churn(start_server):
+    # One worker, more subscribers than one delivery slice (1 024), messages published while
+    # earlier ones are still being delivered (they join the pass under way and go out together)
+    # and subscribers leaving mid-stream (holes in the list during a pass). Every subscriber
+    # that stays gets every message once, in order; one that leaves gets a prefix of them.
+    _raise_fd_limit()
+    server = start_server("hello", threads=1)
+    subscribers, messages, leave_after = 2100, 60, 20
+
+    async def run():
+        url = f"ws://127.0.0.1:{server.port}/ws/topic/sliced"
+        conns = []
+        for i in range(0, subscribers, 300):
+            conns += await asyncio.gather(*[websockets.connect(url, compression=None)
+                                            for _ in range(min(300, subscribers - i))])
+        loop = asyncio.get_running_loop()
+        got_probe = [False] * subscribers
+        received: list[list[str]] = [[] for _ in range(subscribers)]
+
+        async def reader(i, ws):
+            try:
+                async for m in ws:
+                    if m == "probe":
+                        got_probe[i] = True
+                    else:
+                        received[i].append(m)
+            except websockets.ConnectionClosed:
+                pass
+
+        tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(conns)]
+        for _ in range(200):
+            await loop.run_in_executor(None, _publish, server.port, "sliced", b"probe")
+            await asyncio.sleep(0.05)
+            if all(got_probe):
+                break
+        assert all(got_probe), f"{got_probe.count(False)} subscribers never registered"
+        leaving = set(range(0, subscribers, 7))
+        for n in range(messages):
+            await loop.run_in_executor(None, _publish, server.port, "sliced", b"%d" % n)
+            if n == leave_after:
+                for i in leaving:
+                    asyncio.create_task(conns[i].close())
+        expected = [str(n) for n in range(messages)]
+        stay = [i for i in range(subscribers) if i not in leaving]
+        for _ in range(int(400 * SLOW)):
+            if all(len(received[i]) >= messages for i in stay):
+                break
+            await asyncio.sleep(0.05)
+        for i in stay:
+            assert received[i] == expected, f"subscriber {i}: {received[i][:5]}... ({len(received[i])})"
+        for i in leaving:
+            assert received[i] == expected[:len(received[i])], f"subscriber {i} (left)"
+            assert len(received[i]) >= leave_after, f"subscriber {i} (left) missed early messages"
+        await asyncio.gather(*[ws.close() for ws in conns])
+        for t in tasks:
+            await t
+
+    asyncio.run(run())
+
+
 def _stalled_subscriber_outcome(port: int, topic: str) -> tuple[str, int | None]:
     """Subscribes to `topic` without reading, publishes ~24 MiB to it, then reads: returns
     ("closed", code) when the server closed the subscriber, ("open", None) when it kept it."""

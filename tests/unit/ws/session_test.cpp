@@ -3,9 +3,13 @@
 // ping / ping-timeout logic deterministically.
 #include "ws/session.hpp"
 
+#include "io/worker.hpp"
+#include "ws/topics.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -206,6 +210,88 @@ TEST(WsSession, ProtocolErrorClosesWith1002AndStopsReading) {
     EXPECT_EQ(static_cast<unsigned char>(h.transport.written[0]), 0x88);
     EXPECT_EQ(h.transport.written.substr(2, 2), close_payload(1002));
     EXPECT_EQ(s->close_code(), 1002);
+}
+
+// Pub/sub delivery passes that span several slices, on a real worker loop (slices yield to it
+// through the mailbox). Subscribers leave during a pass, before and after their turn; a second
+// message published during the pass joins it.
+struct Subscriber {
+    ScriptedTransport transport;
+    Request req;
+    std::shared_ptr<Session> session;
+};
+
+std::string published(std::string_view text) {
+    std::string f;
+    append_frame(f, Opcode::text, text);
+    return f;
+}
+
+void run_pass_scenario(bool second_message, std::vector<std::string>& got) {
+    constexpr std::size_t n = 10;
+    topics_set_slice(3);
+    auto route = std::make_shared<RouteState>();
+    int key = 0;
+    route->app_key = &key;
+    std::vector<std::unique_ptr<Subscriber>> subs;
+    io::Worker w(0);
+    int rounds = 0;
+    std::function<void()> until_done = [&] {
+        ++rounds;
+        // Done once the last subscriber has the last message (the pass ends there).
+        bool done = subs.back()->transport.written.find(second_message ? "two" : "one") !=
+                    std::string::npos;
+        if (done || rounds > 1000) {
+            w.stop();
+        } else {
+            w.post(until_done);
+        }
+    };
+    w.post([&] {
+        for (std::size_t i = 0; i < n; ++i) {
+            auto sub = std::make_unique<Subscriber>();
+            sub->req.attach(&sub->transport, "test");
+            sub->session = std::make_shared<Session>(sub->req, route, "", std::nullopt);
+            sub->session->subscribe("t");
+            subs.push_back(std::move(sub));
+        }
+        topics_deliver(&key, "t", std::make_shared<const std::string>(published("one")));
+        // The first slice (subscribers 0-2) is done; the rest wait for the loop.
+        EXPECT_EQ(subs[0]->transport.written, published("one"));
+        EXPECT_EQ(subs[3]->transport.written, "");
+        subs[1]->session->unsubscribe("t");  // already served: a hole
+        subs[5]->session->unsubscribe("t");  // not yet served: never gets it
+        if (second_message) {
+            topics_deliver(&key, "t", std::make_shared<const std::string>(published("two")));
+        }
+        w.post(until_done);
+    });
+    w.run();
+    topics_set_slice(1024);
+    for (auto& sub : subs) {
+        sub->session->unsubscribe("t");
+        got.push_back(sub->transport.written);
+    }
+    EXPECT_LT(rounds, 1000);
+}
+
+TEST(WsPubSub, PassSpanningSlicesServesEveryoneOnceDespiteHoles) {
+    std::vector<std::string> got;
+    run_pass_scenario(false, got);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i], i == 5 ? "" : published("one")) << "subscriber " << i;
+    }
+}
+
+TEST(WsPubSub, MessagePublishedDuringAPassJoinsItInOrder) {
+    std::vector<std::string> got;
+    run_pass_scenario(true, got);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        std::string want = i == 5   ? ""
+                           : i == 1 ? published("one")
+                                    : published("one") + published("two");
+        EXPECT_EQ(got[i], want) << "subscriber " << i;
+    }
 }
 
 }  // namespace
