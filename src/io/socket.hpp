@@ -27,6 +27,10 @@ std::uint16_t local_port(int fd);
 /// Closes `fd`, ignoring EINTR.
 void close_fd(int fd) noexcept;
 
+/// Sets or clears TCP_CORK: while set, the kernel sends only full segments (a response head
+/// and the file behind it share them); clearing it sends what is left at once.
+void set_cork(int fd, bool on) noexcept;
+
 /// Accepts connections on one worker's listening socket and hands each new fd to `on_accept`.
 /// Pauses accepting while the worker holds `max_sessions` sessions and resumes when one ends.
 class Listener final : public Session {
