@@ -43,6 +43,8 @@ class ResponseStream {
     /// True once the head has been sent.
     bool started() const noexcept { return started_; }
     bool ended() const noexcept { return ended_; }
+    /// True when the body goes out in chunks (no length was declared); known once started.
+    bool chunked() const noexcept { return chunked_; }
     /// True when the response was not framed and the connection must close after it.
     bool must_close() const noexcept { return must_close_; }
 

@@ -433,25 +433,32 @@ Task<bool> Connection::write_impl(std::string_view bytes) {
     co_return ok;
 }
 
-std::size_t Connection::write_now(std::string_view head, std::string_view body) noexcept {
+std::size_t Connection::write_now(std::string_view head, std::string_view body,
+                                  std::string_view tail) noexcept {
     if (broken_ || aborted_ || writing_ || out_pos_ < out_.size() || !state_.writable) return 0;
     // One contiguous piece goes through send(), the kernel's cheaper path than sendmsg()'s
     // iovecs: a broadcast frame as it is, a small message copied behind its header.
     constexpr std::size_t copy_limit = 1024;
+    const std::size_t total = head.size() + body.size() + tail.size();
     char small[copy_limit];
     std::string_view one;
-    if (body.empty()) {
+    if (body.empty() && tail.empty()) {
         one = head;
-    } else if (head.size() + body.size() <= copy_limit) {
-        std::memcpy(small, head.data(), head.size());
-        std::memcpy(small + head.size(), body.data(), body.size());
-        one = {small, head.size() + body.size()};
+    } else if (total <= copy_limit) {
+        std::size_t at = 0;
+        for (std::string_view piece : {head, body, tail}) {
+            if (piece.empty()) continue;  // an empty view may have no data pointer at all
+            std::memcpy(small + at, piece.data(), piece.size());
+            at += piece.size();
+        }
+        one = {small, total};
     }
-    iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<char*>(body.data()), body.size()}};
+    iovec iov[3] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(body.data()), body.size()},
+                    {const_cast<char*>(tail.data()), tail.size()}};
     msghdr msg{};
     msg.msg_iov = iov;
-    msg.msg_iovlen = 2;
+    msg.msg_iovlen = tail.empty() ? 2 : 3;
     ssize_t n = -1;
     do {
         n = one.data() ? ::send(state_.fd, one.data(), one.size(), MSG_NOSIGNAL)

@@ -73,7 +73,8 @@ class Connection final : public io::Session, public detail::Transport {
     int body_error() const noexcept override { return body_error_; }
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     Task<bool> write(std::string_view bytes) override { return write_impl(bytes); }
-    std::size_t write_now(std::string_view head, std::string_view body) noexcept override;
+    std::size_t write_now(std::string_view head, std::string_view body,
+                          std::string_view tail = {}) noexcept override;
     bool closed() const noexcept override { return broken_ || state_.hangup; }
     void close_after_response() noexcept override { close_after_ = true; }
     bool draining() const noexcept override { return draining_; }

@@ -3,6 +3,8 @@
 #include "io/worker.hpp"
 #include "sse/encoder.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <exception>
 #include <stdexcept>
 #include <unordered_map>
@@ -62,16 +64,41 @@ Task<void> service_loop(SseStreamCore* s) {
     while (!s->stopping_) {
         if (s->closed()) {
             s->queue_.clear();
+            s->raw_rest_.clear();
             s->queued_bytes_ = 0;
             if (!s->notified_) {
                 s->notify_closed();
                 continue;
             }
+        } else if (!s->raw_rest_.empty()) {
+            std::string rest = std::move(s->raw_rest_);
+            s->raw_rest_.clear();
+            bool ok = co_await s->transport_->write(rest);
+            s->queued_bytes_ -= std::min(rest.size(), s->queued_bytes_);
+            if (ok) s->last_write_ms_ = now_ms();
+            continue;
         } else if (!s->queue_.empty()) {
-            std::shared_ptr<const std::string> msg = std::move(s->queue_.front());
-            s->queue_.pop_front();
-            s->queued_bytes_ -= msg->size();
-            bool ok = co_await s->out.write(*msg);
+            // Everything queued goes out as one chunk and one write: a stream that fell behind
+            // (a busy worker, a burst) catches up with one system call, not one per event.
+            std::shared_ptr<const std::string> one;
+            std::string batch;
+            std::string_view data;
+            if (s->queue_.size() == 1) {
+                one = std::move(s->queue_.front());
+                data = *one;
+            } else {
+                batch.reserve(s->queued_bytes_);
+                for (const auto& m : s->queue_) batch.append(*m);
+                data = batch;
+            }
+            s->queue_.clear();
+            // queued_bytes_ keeps counting the batch until it is written: the bound on what
+            // waits for a slow client stays max_buffered.
+            const std::size_t in_flight = data.size();
+            bool ok = co_await s->out.write(data);
+            s->direct_ready_ = ok && s->out.started() && s->out.chunked() && !s->out.ended();
+            // (An overflow may have reset the count meanwhile.)
+            s->queued_bytes_ -= std::min(in_flight, s->queued_bytes_);
             if (ok) s->last_write_ms_ = now_ms();
             continue;
         } else {
@@ -89,7 +116,8 @@ Task<void> service_loop(SseStreamCore* s) {
     }
 }
 
-SseStreamCore::SseStreamCore(Request& r, const SseOptions& o) : req(r), options(o), out(r) {
+SseStreamCore::SseStreamCore(Request& r, const SseOptions& o)
+    : transport_(r.transport()), req(r), options(o), out(r) {
     out.content_type("text/event-stream");
     out.header("Cache-Control", "no-cache");
     out.header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
@@ -103,8 +131,8 @@ SseStreamCore::~SseStreamCore() {
 }
 
 bool SseStreamCore::closed() const noexcept {
-    if (overflowed || out.closed()) return true;
-    return req.transport() != nullptr && req.transport()->draining();
+    // out.closed(), without going through the request for the transport.
+    return overflowed || transport_ == nullptr || transport_->closed() || transport_->draining();
 }
 
 void SseStreamCore::ensure_started() {
@@ -189,7 +217,35 @@ void SseStreamCore::offer(SseSubscription& sub, std::uint64_t seq,
         return;
     }
     sub.last_seq = seq;
-    enqueue(msg);
+    if (!write_direct(*msg)) enqueue(msg);
+}
+
+bool SseStreamCore::write_direct(std::string_view msg) {
+    Transport* t = transport_;
+    if (!direct_ready_ || !sleeper_ || !queue_.empty() || !raw_rest_.empty()) return false;
+    char size[20];
+    auto [end, ec] = std::to_chars(size, size + sizeof size - 2, msg.size(), 16);
+    *end++ = '\r';
+    *end++ = '\n';
+    std::string_view head(size, static_cast<std::size_t>(end - size));
+    std::size_t sent = t->write_now(head, msg, "\r\n");
+    if (sent == 0) return false;  // the queue's path (which also notices a client gone)
+    last_write_ms_ = now_ms();
+    std::size_t total = head.size() + msg.size() + 2;
+    if (sent < total) {
+        raw_rest_.reserve(total - sent);
+        for (std::string_view piece : {head, msg, std::string_view("\r\n")}) {
+            if (sent >= piece.size()) {
+                sent -= piece.size();
+                continue;
+            }
+            raw_rest_.append(piece.substr(sent));
+            sent = 0;
+        }
+        queued_bytes_ += raw_rest_.size();
+        kick();
+    }
+    return true;
 }
 
 void SseStreamCore::catch_up() {
@@ -248,8 +304,17 @@ void deliver_local(SseChannelCore& channel, std::uint64_t seq,
                    const std::shared_ptr<const std::string>& msg) {
     auto it = t_followers.find(&channel);
     if (it == t_followers.end()) return;
-    // offer() resumes no coroutine (it arms timers), so the list cannot change under us.
-    for (SseSubscription* sub : it->second) sub->stream->offer(*sub, seq, msg);
+    // offer() resumes no coroutine (it writes, or queues and defers), so the list cannot
+    // change under us. Prefetching a few followers ahead lets the cache misses of their
+    // subscription, stream and connection overlap.
+    const std::vector<SseSubscription*>& subs = it->second;
+    const std::size_t n = subs.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 12 < n) __builtin_prefetch(subs[i + 12]);
+        if (i + 8 < n) subs[i + 8]->stream->prefetch();
+        if (i + 4 < n) subs[i + 4]->stream->prefetch_transport();
+        subs[i]->stream->offer(*subs[i], seq, msg);
+    }
 }
 
 Task<Response> run_sse(const SseHandler& handler, const SseOptions& options, Request& req) {

@@ -26,11 +26,12 @@ class Transport {
     /// the client is gone.
     virtual Task<bool> write(std::string_view bytes) = 0;
     /// The fast path beside write(): when nothing is pending and no writer is active, sends
-    /// `head` then `body` at once with one system call and returns how many bytes left (all,
-    /// some or none of them); the caller queues the rest through write(). Returns 0 without
-    /// sending when bytes are pending, a writer is active, the socket is full or the client
-    /// is gone (closed() then tells). Never suspends.
-    virtual std::size_t write_now(std::string_view head, std::string_view body) noexcept = 0;
+    /// `head`, `body` and `tail` at once with one system call and returns how many bytes left
+    /// (all, some or none of them); the caller queues the rest through write(). Returns 0
+    /// without sending when bytes are pending, a writer is active, the socket is full or the
+    /// client is gone (closed() then tells). Never suspends.
+    virtual std::size_t write_now(std::string_view head, std::string_view body,
+                                  std::string_view tail = {}) noexcept = 0;
     /// Sends `count` bytes of the open file `fd` from `offset` with sendfile(2), after anything
     /// already queued; suspends while the socket is full. False once the client is gone (or
     /// the file ended early, which also marks the connection to close).

@@ -23,7 +23,9 @@ class FakeTransport final : public detail::Transport {
     int body_error() const noexcept override { return 0; }
     void set_body_limit(std::uint64_t) noexcept override {}
     Task<bool> write(std::string_view) override { return yes(); }
-    std::size_t write_now(std::string_view, std::string_view) noexcept override { return 0; }
+    std::size_t write_now(std::string_view, std::string_view, std::string_view) noexcept override {
+        return 0;
+    }
     Task<bool> send_file(int, std::uint64_t, std::uint64_t) override { return yes(); }
     bool closed() const noexcept override { return false; }
     bool draining() const noexcept override { return false; }

@@ -42,9 +42,10 @@ class ScriptedTransport final : public detail::Transport {
         return ready_bool(!gone);
     }
     /// Takes at most `direct_limit` bytes at once, like a socket whose buffer is nearly full.
-    std::size_t write_now(std::string_view head, std::string_view body) noexcept {
+    std::size_t write_now(std::string_view head, std::string_view body,
+                          std::string_view tail = {}) noexcept {
         if (gone) return 0;
-        std::string all = std::string(head) + std::string(body);
+        std::string all = std::string(head) + std::string(body) + std::string(tail);
         std::size_t n = std::min(all.size(), direct_limit);
         written.append(all, 0, n);
         return n;
