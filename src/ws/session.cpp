@@ -342,10 +342,8 @@ Session::Direct Session::send_direct(std::string_view head, std::string_view bod
     std::size_t sent = transport_->write_now(head, body);
     std::size_t total = head.size() + body.size();
     if (sent == total) return Direct::sent;
-    if (sent == 0 && transport_->closed()) {
-        write_failed_ = true;
-        return Direct::sent;  // nothing more will go out; the reader learns it from the socket
-    }
+    // Whatever is left (everything, when the socket was full or the client is gone) goes to
+    // the writer, whose write() decides between waiting and failing.
     auto rest = std::make_shared<std::string>();
     rest->reserve(total - sent);
     if (sent < head.size()) {
