@@ -4,11 +4,12 @@
 //   chat [--port N]            then open http://localhost:8080/ in two tabs
 //
 //   npx wscat -c ws://localhost:8080/rooms/lobby       (or any WebSocket client)
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -39,11 +40,8 @@ document.getElementById('f').onsubmit = (e) => {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        port = static_cast<std::uint16_t>(std::atoi(argv[2]));
-    }
+int main(int argc, char** argv) try {
+    ExampleCli args = parse_example_cli(argc, argv, "chat [--port N]");
 
     App app;
     app.get("/", [](Request&) { return Response::html(kPage); });
@@ -72,9 +70,8 @@ int main(int argc, char** argv) {
         },
         options);
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "chat: %s\n", e.what());
+    return 2;
 }

@@ -12,6 +12,8 @@
 // thread reads the slots, adds what the process knows (RSS and CPU time from /proc/self, open
 // sockets from /proc/self/fd) and publishes one event to the "stats" SSE channel, which every
 // dashboard follows.
+#include "../common/cli.hpp"
+
 #include "../hello/reference_routes.hpp"
 
 #include <gannet/gannet.hpp>
@@ -25,7 +27,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -277,16 +278,6 @@ struct Options {
     std::string uploads_dir = "/tmp/gannet-demo-uploads";
 };
 
-std::uint64_t number(std::string_view flag, const char* value) {
-    if (!value) throw std::invalid_argument(std::string(flag) + " needs a value");
-    std::uint64_t out = 0;
-    std::string_view v = value;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size())
-        throw std::invalid_argument(std::string(flag) + ": '" + value + "' is not a number");
-    return out;
-}
-
 Options parse_args(int argc, char** argv) {
     Options o;
     o.config.port = 8080;
@@ -296,11 +287,9 @@ Options parse_args(int argc, char** argv) {
         std::string_view a = argv[i];
         const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
         if (a == "--port") {
-            auto p = number(a, v);
-            if (p > 65535) throw std::invalid_argument("--port: not a port");
-            o.config.port = static_cast<std::uint16_t>(p);
+            o.config.port = cli_port(a, v);
         } else if (a == "--threads") {
-            o.config.threads = static_cast<unsigned>(number(a, v));
+            o.config.threads = static_cast<unsigned>(cli_number(a, v));
         } else if (a == "--public" && v) {
             o.public_dir = v;
         } else if (a == "--uploads" && v) {

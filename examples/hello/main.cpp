@@ -4,7 +4,7 @@
 //   hello [--port N] [--threads N] [--host ADDR]
 //         [--header-timeout MS] [--idle-timeout MS] [--body-timeout MS] [--write-timeout MS]
 //         [--shutdown-timeout MS] [--max-body BYTES] [--max-connections N] [--access-log]
-#include "cli.hpp"
+#include "../common/cli.hpp"
 #include "reference_routes.hpp"
 
 #include <gannet/gannet.hpp>

@@ -10,13 +10,14 @@
 //
 // Layers here, outermost first: request id, timing, CORS (app-wide), then bearer auth on the
 // /api group only. A layer may answer by itself (CORS preflight, 401) without calling next.
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -114,11 +115,8 @@ Middleware bearer_auth(std::string token) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        port = static_cast<std::uint16_t>(std::atoi(argv[2]));
-    }
+int main(int argc, char** argv) try {
+    ExampleCli args = parse_example_cli(argc, argv, "middleware [--port N]");
 
     App app;
     app.use(request_id());
@@ -136,9 +134,8 @@ int main(int argc, char** argv) {
         return Response::json(R"({"user":")" + req.context<User>().name + R"("})");
     });
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "middleware: %s\n", e.what());
+    return 2;
 }

@@ -9,12 +9,13 @@
 //
 // Errors are RFC 9457 problem documents (application/problem+json): 400 for a body that is not
 // JSON or does not validate, 404 for an unknown id, 415 for a body that is not JSON at all.
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 #include <gannet/json.hpp>  // optional: nlohmann::json helpers (read_json, json, problem)
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -90,11 +91,8 @@ std::optional<std::string> check_title(const nlohmann::json& body, bool required
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        port = static_cast<std::uint16_t>(std::atoi(argv[2]));
-    }
+int main(int argc, char** argv) try {
+    ExampleCli args = parse_example_cli(argc, argv, "rest_api [--port N]");
 
     TodoStore store;
     App app;
@@ -144,9 +142,8 @@ int main(int argc, char** argv) {
         return Response::status_only(204);
     });
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "rest_api: %s\n", e.what());
+    return 2;
 }

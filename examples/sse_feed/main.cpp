@@ -8,12 +8,13 @@
 //
 // EventSource in the browser reconnects by itself and sends Last-Event-ID; the channel keeps
 // the last 100 stories, so a client that was away gets what it missed, then live ones.
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -54,11 +55,8 @@ std::string now_text() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        port = static_cast<std::uint16_t>(std::atoi(argv[2]));
-    }
+int main(int argc, char** argv) try {
+    ExampleCli args = parse_example_cli(argc, argv, "sse_feed [--port N]");
 
     App app;
     app.get("/", [](Request&) { return Response::html(kPage); });
@@ -86,9 +84,8 @@ int main(int argc, char** argv) {
         }
     });
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "sse_feed: %s\n", e.what());
+    return 2;
 }

@@ -7,27 +7,25 @@
 //   curl -i localhost:8080/                  # index.html
 //   curl -i localhost:8080/ -H 'If-None-Match: "<the ETag>"'   # 304 Not Modified
 //   curl -i localhost:8080/.env              # 404: dotfiles are never served
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
 
 using namespace gannet;
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
+int main(int argc, char** argv) try {
+    ExampleCli args =
+        parse_example_cli(argc, argv, "static_site [--port N] [--dir DIR]", {"--dir"});
     // The directory next to this source file unless told otherwise.
-    std::string dir = (std::filesystem::path(__FILE__).parent_path() / "public").string();
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string_view flag = argv[i];
-        if (flag == "--port") port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
-        if (flag == "--dir") dir = argv[i + 1];
-    }
+    std::string dir =
+        args.value_or("--dir", (std::filesystem::path(__FILE__).parent_path() / "public").string());
 
     App app;
     // Exact routes win over the static tree mounted at "/".
@@ -37,9 +35,8 @@ int main(int argc, char** argv) {
     options.max_age = std::chrono::hours(1);  // Cache-Control: public, max-age=3600
     app.static_files("/", dir, options);      // throws now if `dir` is not a readable directory
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "static_site: %s\n", e.what());
+    return 2;
 }

@@ -7,6 +7,8 @@
 //
 //   curl -T big.iso localhost:8080/files/big.iso     # PUT, streamed
 //   curl localhost:8080/files/big.iso -o copy.iso    # served back with sendfile
+#include "../common/cli.hpp"
+
 #include <gannet/gannet.hpp>
 
 #include <fcntl.h>
@@ -15,7 +17,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -48,14 +49,9 @@ void write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    std::uint16_t port = 8080;
-    std::string dir = "uploads";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string_view flag = argv[i];
-        if (flag == "--port") port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
-        if (flag == "--dir") dir = argv[i + 1];
-    }
+int main(int argc, char** argv) try {
+    ExampleCli args = parse_example_cli(argc, argv, "upload [--port N] [--dir DIR]", {"--dir"});
+    std::string dir = args.value_or("--dir", "uploads");
     std::filesystem::create_directories(dir);
 
     App app;
@@ -105,9 +101,8 @@ int main(int argc, char** argv) {
     // What was uploaded, served back (sendfile, ETag, ranges).
     app.static_files("/files", dir);
 
-    app.listen({.port = port});
-    std::printf("gannet: listening on http://127.0.0.1:%u (%u workers)\n", app.port(),
-                app.threads());
-    std::fflush(stdout);
-    return app.run();
+    return listen_announce_run(app, {.port = args.port});
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "upload: %s\n", e.what());
+    return 2;
 }

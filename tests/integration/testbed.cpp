@@ -13,7 +13,7 @@
 // Coroutine bodies here are kept straight-line on purpose: GCC 12 has miscompiled loops that
 // mix an early co_return with a co_await in this project.
 #include <gannet/cookie.hpp>
-#include "../../examples/hello/cli.hpp"
+#include "../../examples/common/cli.hpp"
 
 #include <gannet/gannet.hpp>
 #include <gannet/url.hpp>
@@ -37,7 +37,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// --- command line: the same flags as examples/hello (examples/hello/cli.hpp) ---------------
+// --- command line: the same flags as examples/hello (examples/common/cli.hpp) ---------------
 
 // --- helpers -----------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
-// The command line of the reference app, shared with the integration test bed so both take the
-// same flags: --port --threads --host --header-timeout --idle-timeout --body-timeout
-// --write-timeout --shutdown-timeout --max-body --max-connections --files --access-log.
+// The examples' command lines. parse_cli() is the reference app's, shared with the integration
+// test bed so both take the same flags: --port --threads --host --header-timeout --idle-timeout
+// --body-timeout --write-timeout --shutdown-timeout --max-body --max-connections --files
+// --access-log. parse_example_cli() is the small examples': --port and a few flags of their own.
+// Both name what is wrong (a bad number, an unknown flag) instead of guessing.
 #pragma once
 
 #include <gannet/app.hpp>
@@ -10,6 +12,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <initializer_list>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,6 +28,13 @@ inline std::uint64_t cli_number(std::string_view flag, const char* value) {
         throw std::invalid_argument(std::string(flag) + ": '" + value + "' is not a number");
     }
     return out;
+}
+
+/// --port's value: 0 (any free port) to 65535.
+inline std::uint16_t cli_port(std::string_view flag, const char* value) {
+    auto p = cli_number(flag, value);
+    if (p > 65535) throw std::invalid_argument(std::string(flag) + ": " + value + " is not a port");
+    return static_cast<std::uint16_t>(p);
 }
 
 struct CliOptions {
@@ -39,10 +51,7 @@ inline CliOptions parse_cli(int argc, char** argv, std::string_view program) {
         const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
         auto ms = [&] { return std::chrono::milliseconds(cli_number(a, v)); };
         if (a == "--port") {
-            auto p = cli_number(a, v);
-            if (p > 65535)
-                throw std::invalid_argument("--port: " + std::to_string(p) + " is not a port");
-            o.config.port = static_cast<std::uint16_t>(p);
+            o.config.port = cli_port(a, v);
         } else if (a == "--threads") {
             o.config.threads = static_cast<unsigned>(cli_number(a, v));
         } else if (a == "--host") {
@@ -80,6 +89,43 @@ inline CliOptions parse_cli(int argc, char** argv, std::string_view program) {
             throw std::invalid_argument("unknown option '" + std::string(a) + "' (try --help)");
         }
         ++i;
+    }
+    return o;
+}
+
+/// A small example's command line: `--port N` (default 8080) and the flags in `with_value`,
+/// each taking one value (kept in `values`).
+struct ExampleCli {
+    std::uint16_t port = 8080;
+    std::map<std::string, std::string, std::less<>> values;
+
+    std::string value_or(std::string_view flag, std::string fallback) const {
+        auto it = values.find(flag);
+        return it == values.end() ? std::move(fallback) : it->second;
+    }
+};
+
+inline ExampleCli parse_example_cli(int argc, char** argv, std::string_view usage,
+                                    std::initializer_list<std::string_view> with_value = {}) {
+    ExampleCli o;
+    for (int i = 1; i < argc; i += 2) {  // every flag takes a value
+        std::string_view a = argv[i];
+        const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+        if (a == "--help" || a == "-h") {
+            std::printf("usage: %.*s\n", static_cast<int>(usage.size()), usage.data());
+            std::exit(0);
+        }
+        if (a == "--port") {
+            o.port = cli_port(a, v);
+            continue;
+        }
+        bool known = false;
+        for (std::string_view flag : with_value) known = known || a == flag;
+        if (!known) {
+            throw std::invalid_argument("unknown option '" + std::string(a) + "' (try --help)");
+        }
+        if (!v) throw std::invalid_argument(std::string(a) + " needs a value");
+        o.values[std::string(a)] = v;
     }
     return o;
 }
