@@ -111,12 +111,17 @@ void serialize_error(int status, std::string_view reason, std::string_view date,
     out += "\n";
 }
 
+std::size_t chunk_header(std::size_t size, char (&buf)[kChunkHeaderMax]) noexcept {
+    auto [p, ec] = std::to_chars(buf, buf + kChunkHeaderMax - 2, size, 16);
+    *p++ = '\r';
+    *p++ = '\n';
+    return static_cast<std::size_t>(p - buf);
+}
+
 void append_chunk(std::string_view data, std::string& out) {
     if (data.empty()) return;
-    char buf[20];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, data.size(), 16);
-    out.append(buf, static_cast<std::size_t>(p - buf));
-    out += "\r\n";
+    char head[kChunkHeaderMax];
+    out.append(head, chunk_header(data.size(), head));
     out += data;
     out += "\r\n";
 }

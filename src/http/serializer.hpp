@@ -43,4 +43,9 @@ void serialize_error(int status, std::string_view reason, std::string_view date,
 /// Appends one chunk of chunked encoding (nothing for empty data: that would end the body).
 void append_chunk(std::string_view data, std::string& out);
 
+/// A chunk's size line ("<hex>\r\n") for `size` bytes, in `buf`; returns its length. The
+/// data and a "\r\n" follow it.
+constexpr std::size_t kChunkHeaderMax = 18;  // 16 hex digits and CRLF
+std::size_t chunk_header(std::size_t size, char (&buf)[kChunkHeaderMax]) noexcept;
+
 }  // namespace gannet::http

@@ -1,10 +1,10 @@
 #include "sse/event_stream.hpp"
 
+#include "http/serializer.hpp"
 #include "io/worker.hpp"
 #include "sse/encoder.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <exception>
 #include <stdexcept>
 #include <unordered_map>
@@ -223,25 +223,15 @@ void SseStreamCore::offer(SseSubscription& sub, std::uint64_t seq,
 bool SseStreamCore::write_direct(std::string_view msg) {
     Transport* t = transport_;
     if (!direct_ready_ || !sleeper_ || !queue_.empty() || !raw_rest_.empty()) return false;
-    char size[20];
-    auto [end, ec] = std::to_chars(size, size + sizeof size - 2, msg.size(), 16);
-    *end++ = '\r';
-    *end++ = '\n';
-    std::string_view head(size, static_cast<std::size_t>(end - size));
+    char size[http::kChunkHeaderMax];
+    std::string_view head(size, http::chunk_header(msg.size(), size));
     std::size_t sent = t->write_now(head, msg, "\r\n");
     if (sent == 0) return false;  // the queue's path (which also notices a client gone)
     last_write_ms_ = now_ms();
     std::size_t total = head.size() + msg.size() + 2;
     if (sent < total) {
         raw_rest_.reserve(total - sent);
-        for (std::string_view piece : {head, msg, std::string_view("\r\n")}) {
-            if (sent >= piece.size()) {
-                sent -= piece.size();
-                continue;
-            }
-            raw_rest_.append(piece.substr(sent));
-            sent = 0;
-        }
+        append_unsent(raw_rest_, {head, msg, "\r\n"}, sent);
         queued_bytes_ += raw_rest_.size();
         kick();
     }

@@ -61,10 +61,7 @@ class SseStreamCore {
     void subscribe(std::shared_ptr<SseChannelCore> channel);
     /// Hints the cache to load what offer() reads of this stream, or of its connection (which
     /// needs this stream's line loaded first).
-    void prefetch() const noexcept {
-        __builtin_prefetch(reinterpret_cast<const char*>(this));
-        __builtin_prefetch(reinterpret_cast<const char*>(this) + 64);
-    }
+    void prefetch() const noexcept { prefetch_two_lines(this); }
     void prefetch_transport() const noexcept {
         if (transport_) transport_->prefetch_write();
     }

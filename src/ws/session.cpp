@@ -346,11 +346,7 @@ Session::Direct Session::send_direct(std::string_view head, std::string_view bod
     // the writer, whose write() decides between waiting and failing.
     auto rest = std::make_shared<std::string>();
     rest->reserve(total - sent);
-    if (sent < head.size()) {
-        rest->append(head.substr(sent)).append(body);
-    } else {
-        rest->append(body.substr(sent - head.size()));
-    }
+    detail::append_unsent(*rest, {head, body}, sent);
     push(std::move(rest));
     return Direct::queued;
 }

@@ -104,10 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
     /// Hints the cache to load what offer() reads of this session, or of its connection
     /// (which needs this session's line loaded first). A broadcast calls them a few
     /// subscribers ahead.
-    void prefetch() const noexcept {
-        __builtin_prefetch(reinterpret_cast<const char*>(this));
-        __builtin_prefetch(reinterpret_cast<const char*>(this) + 64);
-    }
+    void prefetch() const noexcept { detail::prefetch_two_lines(this); }
     void prefetch_transport() const noexcept { transport_->prefetch_write(); }
 
   private:

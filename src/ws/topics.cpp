@@ -103,35 +103,31 @@ void run_slice(const void* app_key, std::string_view name, Topic& t) {
     }
     t.cursor = stop;
     for (auto& s : kick) s->kick();
-    // The kicks may have changed the registry: look the topic up again.
-    auto reg = t_registries.find(app_key);
-    if (reg == t_registries.end()) return;
-    auto it = reg->second.find(name);
-    if (it == reg->second.end()) return;
-    Topic& topic = it->second;
-    if (topic.cursor < topic.subs.size()) {
+    // `t` is still there after the kicks: a topic is never erased during its pass
+    // (unsubscribing leaves a hole), and map nodes stay put when others come or go.
+    if (t.cursor < t.subs.size()) {
         // More subscribers: let the loop handle other events first.
         if (io::Worker* w = io::Worker::current()) {
             w->post([app_key, n = std::string(name)] { continue_pass(app_key, n); });
             return;
         }
-        run_slice(app_key, name, topic);  // no worker (unit tests): carry on here
+        run_slice(app_key, name, t);  // no worker (unit tests): carry on here
         return;
     }
     // The pass is over: everyone has had the frames before pass_end.
-    close_holes(topic);
-    while (topic.base < topic.pass_end) {
-        topic.frames.pop_front();
-        ++topic.base;
+    close_holes(t);
+    while (t.base < t.pass_end) {
+        t.frames.pop_front();
+        ++t.base;
     }
-    if (topic.end > topic.pass_end) {  // published during the pass: another pass for them
-        topic.cursor = 0;
-        topic.pass_end = topic.end;
-        run_slice(app_key, name, topic);
+    if (t.end > t.pass_end) {  // published during the pass: another pass for them
+        t.cursor = 0;
+        t.pass_end = t.end;
+        run_slice(app_key, name, t);
         return;
     }
-    topic.passing = false;
-    if (topic.live == 0) reg->second.erase(it);
+    t.passing = false;
+    if (t.live == 0) t_registries[app_key].erase(std::string(name));  // `name` may be its key
 }
 
 void continue_pass(const void* app_key, std::string_view name) {

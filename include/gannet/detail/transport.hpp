@@ -5,10 +5,30 @@
 #include <gannet/task.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace gannet::detail {
+
+/// Hints the cache to load the two lines from `p`: the hot fields a fan-out reads of each
+/// subscriber, a few subscribers ahead.
+inline void prefetch_two_lines(const void* p) noexcept {
+    __builtin_prefetch(p);
+    __builtin_prefetch(static_cast<const char*>(p) + 64);
+}
+
+/// Appends what Transport::write_now() left unsent of `pieces` (it sent the first `sent` bytes
+/// of their concatenation).
+inline void append_unsent(std::string& out, std::initializer_list<std::string_view> pieces,
+                          std::size_t sent) {
+    for (std::string_view piece : pieces) {
+        std::size_t skip = sent < piece.size() ? sent : piece.size();
+        out.append(piece.substr(skip));
+        sent -= skip;
+    }
+}
 
 class Transport {
   public:
@@ -65,10 +85,7 @@ class Transport {
     /// Hints the cache to load the write path's state: implementations keep it in the first
     /// two cache lines after this subobject. A pub/sub broadcast calls it a few subscribers
     /// ahead; non-virtual, so it does not itself wait for the object's memory.
-    void prefetch_write() const noexcept {
-        __builtin_prefetch(reinterpret_cast<const char*>(this));
-        __builtin_prefetch(reinterpret_cast<const char*>(this) + 64);
-    }
+    void prefetch_write() const noexcept { prefetch_two_lines(this); }
 
   protected:
     ~Transport() = default;
