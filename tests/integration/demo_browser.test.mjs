@@ -5,21 +5,11 @@
 // Run: GANNET_BUILD_DIR=build/release node --test tests/integration/demo_browser.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { buildDir, chromiumPath, launchChromium, startServer, stopServer } from './server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-if (!existsSync(join(here, 'node_modules', 'playwright-core'))) {
-  execSync('npm install --no-audit --no-fund', { cwd: here, stdio: 'inherit' });
-}
-const { chromium } = createRequire(join(here, 'package.json'))('playwright-core');
-
-const buildDir = process.env.GANNET_BUILD_DIR || join(here, '..', '..', 'build', 'release');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const skip = !existsSync(chromiumPath) && `no Chromium at ${chromiumPath} (apt-get install chromium)`;
 
 let server;
@@ -31,39 +21,15 @@ let uploadsDir;
 before(async () => {
   if (skip) return;
   uploadsDir = mkdtempSync(join(tmpdir(), 'gannet-demo-uploads-'));
-  const env = { ...process.env };
-  delete env.GANNET_PORT;
-  delete env.GANNET_THREADS;
-  server = spawn(join(buildDir, 'demo'), ['--port', '0', '--threads', '2', '--uploads', uploadsDir],
-    { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+) \((\d+) workers\)/);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
+  ({ server, base } = await startServer('demo', ['--threads', '2', '--uploads', uploadsDir]));
   // A fresh profile every run; playwright takes it as the persistent context's directory.
-  profileDir = mkdtempSync(join(tmpdir(), 'gannet-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  ({ context, profileDir } = await launchChromium('gannet-chromium-',
+    { viewport: { width: 1280, height: 900 } }));
 });
 
 after(async () => {
   if (context) await context.close();
-  if (server && server.exitCode === null) {
-    const done = new Promise((resolve) => server.on('exit', resolve));
-    server.kill('SIGTERM');
-    await done;
-  }
+  await stopServer(server);
   for (const d of [profileDir, uploadsDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 

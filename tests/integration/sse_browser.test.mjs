@@ -4,21 +4,8 @@
 // Run: GANNET_BUILD_DIR=build/release node --test tests/integration/sse_browser.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const here = dirname(fileURLToPath(import.meta.url));
-if (!existsSync(join(here, 'node_modules', 'playwright-core'))) {
-  execSync('npm install --no-audit --no-fund', { cwd: here, stdio: 'inherit' });
-}
-const { chromium } = createRequire(join(here, 'package.json'))('playwright-core');
-
-const buildDir = process.env.GANNET_BUILD_DIR || join(here, '..', '..', 'build', 'release');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+import { rmSync } from 'node:fs';
+import { launchChromium, startServer, stopServer } from './server.mjs';
 
 let server;
 let base;
@@ -26,37 +13,13 @@ let browser;
 let profileDir;
 
 before(async () => {
-  const env = { ...process.env };
-  delete env.GANNET_PORT;
-  delete env.GANNET_THREADS;
-  server = spawn(join(buildDir, 'hello'), ['--port', '0', '--threads', '2'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+) /);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`hello exited with ${code}: ${out}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'gannet-chromium-sse-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ server, base } = await startServer('hello', ['--threads', '2']));
+  ({ context: browser, profileDir } = await launchChromium('gannet-chromium-sse-'));
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const done = new Promise((resolve) => server.on('exit', resolve));
-    server.kill('SIGTERM');
-    await done;
-  }
+  await stopServer(server);
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 

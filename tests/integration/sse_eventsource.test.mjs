@@ -3,51 +3,18 @@
 // through /events/channel. Run: GANNET_BUILD_DIR=build/release node --test <this file>
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { requireDep, startServer, stopServer } from './server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-if (!existsSync(join(here, 'node_modules', 'eventsource'))) {
-  execSync('npm install --no-audit --no-fund', { cwd: here, stdio: 'inherit' });
-}
-const { EventSource } = createRequire(join(here, 'package.json'))('eventsource');
+const { EventSource } = requireDep('eventsource');
 
-const buildDir = process.env.GANNET_BUILD_DIR || join(here, '..', '..', 'build', 'release');
 let server;
 let base;
 
-// GANNET_PORT / GANNET_THREADS from outside would override --port 0 / --threads.
-function cleanEnv() {
-  const env = { ...process.env };
-  delete env.GANNET_PORT;
-  delete env.GANNET_THREADS;
-  return env;
-}
-
 before(async () => {
-  server = spawn(join(buildDir, 'hello'), ['--port', '0', '--threads', '2',
-    '--shutdown-timeout', '2000'], { stdio: ['ignore', 'pipe', 'inherit'],
-    env: cleanEnv() });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+) \((\d+) workers\)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`hello exited with ${code}: ${out}`)));
-  });
+  ({ server, base } = await startServer('hello', ['--threads', '2', '--shutdown-timeout', '2000']));
 });
 
-after(async () => {
-  if (!server || server.exitCode !== null) return;
-  const done = new Promise((resolve) => server.on('exit', resolve));
-  server.kill('SIGTERM');
-  await done;
-});
+after(() => stopServer(server));
 
 function collect(es, type, n) {
   return new Promise((resolve, reject) => {
