@@ -13,6 +13,7 @@
 // sockets from /proc/self/fd) and publishes one event to the "stats" SSE channel, which every
 // dashboard follows.
 #include "../common/cli.hpp"
+#include "../common/write_all.hpp"
 
 #include "../hello/reference_routes.hpp"
 
@@ -256,16 +257,6 @@ std::string presence(std::int64_t online) {
 }
 
 // ---- uploads ------------------------------------------------------------------------------
-
-// Writes all of `data` to `fd` (blocking: called on the offload pool).
-void write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::system_error(errno, std::generic_category(), "write");
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
 
 std::atomic<std::uint64_t> g_upload_seq{0};
 constexpr std::uint64_t kKeepUploads = 10;

@@ -8,6 +8,7 @@
 //   curl -T big.iso localhost:8080/files/big.iso     # PUT, streamed
 //   curl localhost:8080/files/big.iso -o copy.iso    # served back with sendfile
 #include "../common/cli.hpp"
+#include "../common/write_all.hpp"
 
 #include <gannet/gannet.hpp>
 
@@ -35,16 +36,6 @@ bool safe_name(std::string_view name) {
         if (!ok) return false;
     }
     return true;
-}
-
-// Blocking helpers: they run on the offload pool, never on a worker.
-void write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::system_error(errno, std::generic_category(), "write");
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
 }
 
 }  // namespace
