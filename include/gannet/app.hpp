@@ -107,7 +107,7 @@ Task<Response> run_stream(H& h, Request& req) {
         if (!out.started()) std::rethrow_exception(error);
         // The head is out: a 500 can no longer be sent. Cut the connection so the client sees
         // an incomplete response rather than a truncated one that looks whole.
-        if (req.transport()) req.transport()->close_after_response();
+        out.abort();
         co_return Response::already_sent();
     }
     co_await out.end();

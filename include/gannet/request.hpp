@@ -6,7 +6,6 @@
 #pragma once
 
 #include <gannet/detail/route_param.hpp>
-#include <gannet/detail/transport.hpp>
 #include <gannet/http_types.hpp>
 #include <gannet/response.hpp>
 #include <gannet/task.hpp>
@@ -26,22 +25,26 @@
 
 namespace gannet {
 
+namespace http {
+class Exchange;
+}
+
 class QueryParams;
 
 /// The request body as a stream: `while (auto chunk = co_await req.body().read()) ...`.
 class BodyReader {
   public:
-    explicit BodyReader(detail::Transport* t = nullptr) noexcept : t_(t) {}
+    explicit BodyReader(http::Exchange* t = nullptr) noexcept : t_(t) {}
     /// The next chunk as it arrives (a view valid until the next read), or nullopt at the end
     /// of the body or on an error; error() tells which. The socket is read only while the
     /// handler reads: that is the backpressure.
     Task<std::optional<std::string_view>> read();
     /// 0 when the body was read completely (or so far without error); otherwise a status:
     /// 400 malformed chunked framing, 408 timed out, 413 over the limit, 499 client gone.
-    int error() const noexcept { return t_ ? t_->body_error() : 0; }
+    int error() const noexcept;
 
   private:
-    detail::Transport* t_;
+    http::Exchange* t_;
 };
 
 /// One HTTP request.
@@ -91,9 +94,7 @@ class Request {
     /// HttpError).
     Task<std::string> text();
     /// Overrides the buffered-body limit for this request (call before reading).
-    void set_body_limit(std::uint64_t bytes) noexcept {
-        if (transport_) transport_->set_body_limit(bytes);
-    }
+    void set_body_limit(std::uint64_t bytes) noexcept;
 
     /// A typed per-request value, default-constructed on first use: how middleware passes
     /// things on (`req.context<User>() = user;` then `req.context<User>()` in the handler).
@@ -122,9 +123,10 @@ class Request {
     http::RequestHead& head() noexcept { return head_; }
     const http::RequestHead& head() const noexcept { return head_; }
     std::vector<detail::RouteParam>& params() noexcept { return params_; }
-    detail::Transport* transport() const noexcept { return transport_; }
-    void attach(detail::Transport* t, std::string_view remote) noexcept {
-        transport_ = t;
+    /// The protocol's side of this request and its response (see docs/architecture.md).
+    http::Exchange* exchange() const noexcept { return exchange_; }
+    void attach(http::Exchange* t, std::string_view remote) noexcept {
+        exchange_ = t;
         body_ = BodyReader(t);
         remote_ = remote;
     }
@@ -139,7 +141,7 @@ class Request {
     mutable std::deque<std::string> decoded_;  // storage for decoded params and query values
     mutable std::shared_ptr<QueryParams> query_;
     std::vector<std::any> context_;
-    detail::Transport* transport_ = nullptr;
+    http::Exchange* exchange_ = nullptr;
     BodyReader body_;
     std::string_view remote_;
 };

@@ -1,5 +1,6 @@
 // ResponseStream: a response written in pieces by a `Task<> f(Request&, ResponseStream&)`
-// handler. Chunked encoding when no length was set; Content-Length when it was.
+// handler. The protocol frames it: over HTTP/1.1, chunked when no length was set and
+// Content-Length when it was.
 #pragma once
 
 #include <gannet/request.hpp>
@@ -40,26 +41,21 @@ class ResponseStream {
 
     /// True once the client has gone away.
     bool closed() const noexcept;
-    /// True once the head has been sent.
+    /// True once the head has been sent (or is on its way).
     bool started() const noexcept { return started_; }
     bool ended() const noexcept { return ended_; }
-    /// True when the body goes out in chunks (no length was declared); known once started.
-    bool chunked() const noexcept { return chunked_; }
-    /// True when the response was not framed and the connection must close after it.
-    bool must_close() const noexcept { return must_close_; }
+    /// Gives up on a response that cannot be completed (the handler failed after the head
+    /// went out): the client sees an incomplete response, never one that looks whole.
+    void abort() noexcept;
 
   private:
-    std::string head(bool has_body_now);
+    void start();
 
     Request& req_;
     Response meta_{200};
-    std::string buf_;  // reused for each write: head, chunk framing and data in one send
     std::optional<std::uint64_t> length_;
-    std::uint64_t written_ = 0;
     bool started_ = false;
     bool ended_ = false;
-    bool chunked_ = false;
-    bool must_close_ = false;
 };
 
 }  // namespace gannet

@@ -1,10 +1,10 @@
 #include "app/app_core.hpp"
 
+#include "http/accept.hpp"
 #include "http/serializer.hpp"
 #include "io/socket.hpp"
+#include "io/tcp_stream.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -31,23 +31,6 @@ bool has_middleware(const Route& r) noexcept {
         if (!layer->empty()) return true;
     }
     return false;
-}
-
-std::string format_remote(const sockaddr_storage& ss) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    char out[INET6_ADDRSTRLEN + 16];
-    if (ss.ss_family == AF_INET) {
-        const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        std::snprintf(out, sizeof out, "%s:%u", host, static_cast<unsigned>(ntohs(a->sin_port)));
-    } else if (ss.ss_family == AF_INET6) {
-        const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        std::snprintf(out, sizeof out, "[%s]:%u", host, static_cast<unsigned>(ntohs(a->sin6_port)));
-    } else {
-        return "unknown";
-    }
-    return out;
 }
 
 unsigned parse_env_number(const char* name, unsigned max) {
@@ -289,12 +272,8 @@ void AppCore::start() {
         io::Worker* wp = w.get();
         int fd = listen_fds_[i];
         wp->post([this, wp, fd] {
-            auto accept = [this, wp](int cfd, const sockaddr_storage& peer) {
-                auto c =
-                    std::make_unique<http::Connection>(cfd, limits_, *this, format_remote(peer));
-                http::Connection* cp = c.get();
-                wp->adopt(std::move(c));
-                cp->start();
+            auto accept = [this](int cfd, const sockaddr_storage& peer) {
+                http::serve_stream(std::make_unique<io::TcpStream>(cfd, peer), limits_, *this);
             };
             auto l = std::make_unique<io::Listener>(fd, config.max_connections, accept);
             io::Listener* lp = l.get();

@@ -13,8 +13,8 @@
 #include <gannet/static_files.hpp>
 
 #include "http/date_cache.hpp"
+#include "http/exchange.hpp"
 #include "http/mime.hpp"
-#include "http/serializer.hpp"
 #include "http/static_files.hpp"
 
 #include <fcntl.h>
@@ -231,7 +231,7 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
         co_return r;
     }
 
-    detail::Transport* t = req.transport();
+    http::Exchange* t = req.exchange();
     if (t == nullptr) co_return Response::status_only(500);
     Response meta(d.status);
     meta.content_type(http::mime_type(rel));
@@ -242,19 +242,11 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
                                          std::to_string(d.range.first + d.range.length - 1) + "/" +
                                          std::to_string(size));
     }
-    const auto& h = req.head();
-    bool head_only = h.method == "HEAD";
-    bool keep = h.keep_alive;
-    if (!keep) t->close_after_response();
-    http::ResponseContext ctx{http::current_date(), head_only, keep, h.version_minor};
-    std::string out;
-    http::serialize_head(meta, ctx, d.range.length, out);
-    bool ok = co_await t->write(out);
-    if (ok && !head_only && d.range.length > 0) {
-        bool sent = co_await t->send_file(file.fd.get(), d.range.first, d.range.length);
-        ok = sent;
-    }
-    if (!ok) t->close_after_response();
+    // The exchange frames it (Content-Length, no body for HEAD) and sends the file with
+    // sendfile(2) where the stream allows.
+    t->start_response(meta, d.range.length);
+    bool ok = co_await t->send_file(file.fd.get(), d.range.first, d.range.length);
+    if (ok) co_await t->finish();
     co_return Response::already_sent();
 }
 

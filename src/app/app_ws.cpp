@@ -2,6 +2,7 @@
 // ws::Session for the life of the connection) and pub/sub fan-out through the workers'
 // mailboxes.
 #include "app/app_core.hpp"
+#include "http/exchange.hpp"
 #include "ws/deflate.hpp"
 #include "ws/frame.hpp"
 #include "ws/handshake.hpp"
@@ -34,8 +35,8 @@ Task<Response> ws_endpoint(std::shared_ptr<ws::RouteState> route, Request& req) 
     if (route->options.accept && !route->options.accept(req)) {
         co_return Response::text("WebSocket upgrade refused\n", 403);
     }
-    detail::Transport* transport = req.transport();
-    if (!transport) co_return Response::status_only(500);
+    http::Exchange* exchange = req.exchange();
+    if (!exchange) co_return Response::status_only(500);
 
     std::string subprotocol(
         ws::select_subprotocol(std::span<const std::string>(hs.request.subprotocols),
@@ -44,12 +45,12 @@ Task<Response> ws_endpoint(std::shared_ptr<ws::RouteState> route, Request& req) 
     if (route->options.compression) {
         deflate = ws::negotiate_deflate(hs.request.extensions, route->deflate);
     }
-    std::string response;
-    ws::append_accept_response(response, hs.request.accept_key, subprotocol,
-                               deflate ? std::string_view(deflate->response) : std::string_view{});
-    // Whatever happens next, this connection speaks WebSocket (or nothing) from here on.
-    transport->close_after_response();
-    bool written = co_await transport->write(response);
+    // Whatever happens next, this exchange speaks WebSocket (or nothing) from here on.
+    exchange->start_response(
+        ws::accept_response(hs.request.accept_key, subprotocol,
+                            deflate ? std::string_view(deflate->response) : std::string_view{}),
+        std::nullopt);
+    bool written = co_await exchange->flush();
     if (!written) co_return Response::already_sent();
 
     auto session =

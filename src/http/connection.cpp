@@ -1,15 +1,10 @@
 #include "http/connection.hpp"
 
 #include "http/serializer.hpp"
-#include "io/socket.hpp"
 
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -53,118 +48,61 @@ thread_local ConnectionStats t_stats;
 
 constexpr std::size_t kFlushThreshold = 64 * 1024;
 
+// Parks a writer over the write buffer limit until the active writer has sent enough.
+struct Park {
+    std::vector<std::coroutine_handle<>>& list;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { list.push_back(h); }
+    void await_resume() const noexcept {}
+};
+
 }  // namespace
 
 ConnectionStats& Connection::stats() noexcept {
     return t_stats;
 }
 
-struct Connection::TimedWait {
-    TimedWait(Connection& conn, bool write, std::uint64_t timeout) noexcept
-        : c(conn), for_write(write), ms(timeout) {}
-    Connection& c;
-    bool for_write;
-    std::uint64_t ms;
-    OwnedTimer& timer() const noexcept { return for_write ? c.write_timer_ : c.read_timer_; }
-    bool await_ready() const noexcept {
-        return c.aborted_ || (for_write ? c.state_.writable : c.state_.readable);
-    }
-    void await_suspend(std::coroutine_handle<> h) noexcept {
-        (for_write ? c.state_.writer : c.state_.reader) = h;
-        timer().fired = false;
-        if (ms > 0) timer().arm(ms);
-    }
-    bool await_resume() noexcept {
-        OwnedTimer& t = timer();
-        t.cancel();
-        bool fired = t.fired;
-        t.fired = false;
-        if (!for_write) c.timed_out_ = fired;
-        // An upgraded connection (WebSocket) is told about a drain by ending its read.
-        bool drained = !for_write && c.draining_ && c.phase_ == Phase::upgraded;
-        return !fired && !c.aborted_ && !drained;
-    }
-};
-
-// Parks in the fd's `closer` slot, which the worker resumes on hang-up. If the waiting
-// coroutine is destroyed while parked, the destructor takes the handle back out.
-struct Connection::CloseWait {
-    Connection& c;
-    std::coroutine_handle<> self;
-    bool await_ready() const noexcept {
-        return c.broken_ || c.state_.hangup || c.draining_ || c.aborted_;
-    }
-    void await_suspend(std::coroutine_handle<> h) noexcept {
-        self = h;
-        c.state_.closer = h;
-    }
-    void await_resume() noexcept { self = {}; }
-    ~CloseWait() {
-        if (self && c.state_.closer == self) c.state_.closer = {};
-    }
-};
-
-Connection::Connection(int fd, const ServerLimits& limits, Service& service,
-                       std::string_view remote)
-    : limits_(limits),
+Connection::Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits,
+                       Service& service)
+    : stream_(stream.get()),
+      owned_stream_(std::move(stream)),
+      limits_(limits),
       service_(service),
-      parser_(limits.parser),
-      read_timer_(this, false),
-      write_timer_(this, true) {
-    state_.fd = fd;
-    std::size_t n = std::min(remote.size(), sizeof remote_ - 1);
-    std::memcpy(remote_, remote.data(), n);
-    remote_[n] = '\0';
-    req_.attach(this, std::string_view(remote_, n));
+      parser_(limits.parser) {
+    req_.attach(this, stream_->peer_address());
 }
 
 Connection::~Connection() {
-    read_timer_.cancel();
-    write_timer_.cancel();
-    if (state_.fd >= 0) {
-        io::Worker::forget(state_);
-        io::close_fd(state_.fd);
-    }
+    stream_->close();
     release_buffer();
 }
 
 void Connection::start() {
-    io::Worker::current()->watch(state_);
-    // Data usually arrives with the connection: try reading before waiting for an edge.
-    state_.readable = true;
-    state_.writable = true;
+    stream_->attach();
     task_ = run();
     task_.start();
 }
 
-void Connection::on_timer(detail::TimerNode* n) noexcept {
-    auto* t = static_cast<OwnedTimer*>(n);
-    t->fired = true;
-    ++t_stats.timeouts;
-    auto& slot = t->for_write ? t->owner->state_.writer : t->owner->state_.reader;
-    if (auto h = std::exchange(slot, {})) h.resume();
-}
-
-void Connection::wake() noexcept {
-    // Each resumed coroutine runs until it suspends again; take every slot first.
-    auto r = std::exchange(state_.reader, {});
-    auto w = std::exchange(state_.writer, {});
-    auto c = std::exchange(state_.closer, {});
-    if (r) r.resume();
-    if (w) w.resume();
-    if (c) c.resume();
+bool Connection::after_wait(io::WaitResult r, bool reading) noexcept {
+    if (reading) timed_out_ = r == io::WaitResult::timed_out;
+    if (r == io::WaitResult::timed_out) {
+        ++t_stats.timeouts;
+        return false;
+    }
+    if (aborted_) return false;
+    // An upgraded connection (WebSocket) is told about a drain by the end of its read; any
+    // other cancelled wait simply checks again.
+    return !(reading && draining_ && phase_ == Phase::upgraded);
 }
 
 void Connection::drain() {
     draining_ = true;
     if (phase_ == Phase::idle) {
         aborted_ = true;
-        wake();
+        stream_->cancel_waits();
     } else {
-        // A WebSocket read or an SSE wait_closed(): let it see the drain. A body read simply
-        // waits again.
-        if (auto h = std::exchange(state_.reader, {})) h.resume();
-        if (auto h = std::exchange(state_.closer, {})) h.resume();
+        // A WebSocket read or an SSE wait_closed() sees the drain; a body read waits again.
+        stream_->cancel_read_waits();
     }
     wake_waiters();
 }
@@ -179,17 +117,16 @@ void Connection::wake_waiters() noexcept {
 void Connection::abort() {
     aborted_ = true;
     broken_ = true;
-    if (state_.fd >= 0) ::shutdown(state_.fd, SHUT_RDWR);
-    wake();
+    stream_->shutdown_both();
+    stream_->cancel_waits();
     wake_waiters();
 }
 
-bool Connection::acquire_buffer() {
+void Connection::acquire_buffer() {
     if (!buf_) {
         cap_ = limits_.parser.max_header_bytes + limits_.body_window;
         buf_ = t_buffers.get(cap_);
     }
-    return true;
 }
 
 void Connection::release_buffer() noexcept {
@@ -203,20 +140,40 @@ void Connection::release_buffer() noexcept {
 Task<void> Connection::run() {
     try {
         co_await serve();
+        if (linger_ && !broken_ && !aborted_) co_await linger();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "gannet: connection from %s failed: %s\n", remote_, e.what());
+        std::fprintf(stderr, "gannet: connection from %s failed: %s\n",
+                     std::string(stream_->peer_address()).c_str(), e.what());
     }
-    read_timer_.cancel();
-    write_timer_.cancel();
-    io::Worker::forget(state_);  // close() also removes the fd from epoll: no epoll_ctl needed
-    io::close_fd(state_.fd);
-    state_.fd = -1;
+    stream_->close();
     release_buffer();
     set_finished();
 }
 
+Task<void> Connection::linger() {
+    // RFC 9112 §9.6: closing at once while the client is still sending makes the kernel answer
+    // its next segment with a reset, which can destroy our response before the client reads
+    // it. So: end our side, then read and discard until the client closes too, for a bounded
+    // time.
+    stream_->shutdown_write();
+    acquire_buffer();
+    const std::uint64_t deadline = io::Worker::current()->now_ms() + limits_.linger_timeout_ms;
+    bool done = false;
+    while (!done && !aborted_) {
+        std::uint64_t now = io::Worker::current()->now_ms();
+        if (now >= deadline) break;
+        if (!stream_->readable()) {
+            io::WaitResult w = co_await stream_->wait_readable(deadline - now);
+            done = w != io::WaitResult::ready;
+            continue;
+        }
+        io::IoResult r = stream_->read({buf_, cap_});
+        done = r.error != io::IoError::none && r.error != io::IoError::would_block;
+    }
+}
+
 Task<bool> Connection::fill(std::uint64_t timeout_ms) {
-    // One co_return at the end and no co_return inside the loop: see the note on flush().
+    // One co_return at the end and no co_return inside the loop: see the note on send_out().
     acquire_buffer();
     timed_out_ = false;
     enum class Outcome : std::uint8_t { pending, got_bytes, failed };
@@ -224,32 +181,23 @@ Task<bool> Connection::fill(std::uint64_t timeout_ms) {
     while (outcome == Outcome::pending) {
         if (aborted_) {
             outcome = Outcome::failed;
-        } else if (state_.readable && len_ == cap_) {
+        } else if (stream_->readable() && len_ == cap_) {
             outcome = Outcome::got_bytes;  // the buffer is full: the caller decides
-        } else if (state_.readable) {
-            std::size_t room = cap_ - len_;
-            ssize_t n = ::recv(state_.fd, buf_ + len_, room, 0);
-            if (n > 0) {
-                len_ += static_cast<std::size_t>(n);
-                // A short read drained the socket: with edge-triggered epoll, data arriving
-                // later raises a new edge, so the next fill() waits instead of spending a
-                // recv() on EAGAIN. This saves one syscall per request on keep-alive traffic.
-                // Not after a hang-up: the FIN came with this data and its edge is spent, so
-                // the next recv() must run to see the end of the stream.
-                if (static_cast<std::size_t>(n) < room && !state_.hangup) state_.readable = false;
+        } else if (stream_->readable()) {
+            io::IoResult r = stream_->read({buf_ + len_, cap_ - len_});
+            if (r.bytes > 0) {
+                len_ += r.bytes;
                 outcome = Outcome::got_bytes;
-            } else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            } else if (r.error != io::IoError::would_block) {
                 broken_ = true;
                 outcome = Outcome::failed;
-            } else if (errno != EINTR) {
-                state_.readable = false;
             }
         } else {
             // Nothing buffered: wait without a buffer, so that connections waiting for their
             // first (or next) request cost their socket and this object, not a read buffer.
             if (len_ == 0) release_buffer();
-            bool ready = co_await TimedWait{*this, false, timeout_ms};
-            if (ready) {
+            io::WaitResult w = co_await stream_->wait_readable(timeout_ms);
+            if (after_wait(w, true)) {
                 acquire_buffer();
             } else {
                 outcome = Outcome::failed;
@@ -259,22 +207,17 @@ Task<bool> Connection::fill(std::uint64_t timeout_ms) {
     co_return outcome == Outcome::got_bytes;
 }
 
-bool Connection::try_flush() noexcept {
+bool Connection::try_send_out() noexcept {
     while (out_pos_ < out_.size()) {
-        if (!state_.writable) return false;
-        ssize_t n = ::send(state_.fd, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
-        if (n > 0) {
-            out_pos_ += static_cast<std::size_t>(n);
-            continue;
+        if (!stream_->writable()) return false;
+        std::string_view pending(out_.data() + out_pos_, out_.size() - out_pos_);
+        io::IoResult r = stream_->write({&pending, 1});
+        out_pos_ += r.bytes;
+        if (r.error == io::IoError::would_block) return false;
+        if (r.error != io::IoError::none) {
+            broken_ = true;
+            out_pos_ = out_.size();
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            state_.writable = false;
-            return false;
-        }
-        broken_ = true;
-        out_pos_ = out_.size();
-        break;
     }
     out_.clear();
     out_pos_ = 0;
@@ -283,12 +226,12 @@ bool Connection::try_flush() noexcept {
 
 // Written as a while loop on purpose: GCC 12 miscompiled the equivalent
 // `for (;;) { if (try_flush()) co_return true; ... if (!co_await ...) ... }` (the ramp handed out
-// a frame pointer 8 bytes off, so the first resume ran garbage). Clang 14 compiled both right.
-Task<bool> Connection::flush(std::uint64_t timeout_ms) {
-    while (!try_flush()) {
+// a frame pointer 8 bytes off, so the first resume ran garbage). Clang compiles both right.
+Task<bool> Connection::send_out(std::uint64_t timeout_ms) {
+    while (!try_send_out()) {
         if (broken_) co_return false;
-        bool ok = co_await TimedWait{*this, true, timeout_ms};
-        if (!ok) {
+        io::WaitResult w = co_await stream_->wait_writable(timeout_ms);
+        if (!after_wait(w, false)) {
             broken_ = true;
             co_return false;
         }
@@ -296,17 +239,38 @@ Task<bool> Connection::flush(std::uint64_t timeout_ms) {
     co_return true;
 }
 
+Task<bool> Connection::push() {
+    if (broken_) co_return false;
+    if (writing_) {
+        // Another coroutine is sending and will send these bytes too; wait only while the
+        // backlog is over the limit (that is the backpressure).
+        while (writing_ && !broken_ && out_.size() - out_pos_ > limits_.write_buffer_limit) {
+            co_await Park{waiters_};
+        }
+        co_return !broken_;
+    }
+    writing_ = true;
+    bool ok = co_await send_out(limits_.write_timeout_ms);
+    writing_ = false;
+    wake_waiters();
+    co_return ok;
+}
+
 void Connection::handle_protocol_error(int status, std::string_view reason) {
     ++t_stats.protocol_errors;
     service_.on_protocol_error(status, reason);
     serialize_error(status, reason, current_date(), out_);
     close_after_ = true;
+    // The rest of the request may still be on its way: close in stages. Not after a header
+    // timeout, where the client has had its time.
+    if (status != 408) linger_ = true;
 }
 
 void Connection::finish_request_body() {
     if (body_done_) return;
     if (body_error_ != 0) {
         close_after_ = true;
+        linger_ = true;
         return;
     }
     // Skip what has already arrived; a body still on the wire means closing (we will not
@@ -329,17 +293,21 @@ void Connection::finish_request_body() {
             if (r.status != ChunkedDecoder::Result::Status::data) break;
         }
     }
-    if (!body_done_) close_after_ = true;
+    if (!body_done_) {
+        close_after_ = true;
+        linger_ = true;
+    }
 }
 
-Task<std::optional<std::string_view>> Connection::read_body_impl() {
+Task<std::optional<std::string_view>> Connection::read_body() {
     using CS = ChunkedDecoder::Result::Status;
     if (body_done_ || body_error_ != 0) co_return std::nullopt;
     if (body_read_ == 0 && body_kind_ == BodyKind::chunked) chunked_.set_max_body(body_limit_);
     if (req_.head().expect_continue && !continue_sent_ && body_pos_ == len_) {
         continue_sent_ = true;
         out_ += "HTTP/1.1 100 Continue\r\n\r\n";
-        if (!co_await flush(limits_.write_timeout_ms)) {
+        bool sent = co_await send_out(limits_.write_timeout_ms);
+        if (!sent) {
             body_error_ = 499;
             co_return std::nullopt;
         }
@@ -354,6 +322,7 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
                     // The handler lowered the limit below the declared length.
                     body_error_ = 413;
                     close_after_ = true;
+                    linger_ = true;
                     co_return std::nullopt;
                 }
                 std::string_view piece(buf_ + body_pos_, k);
@@ -371,6 +340,7 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
                 if (body_read_ > body_limit_) {
                     body_error_ = 413;
                     close_after_ = true;
+                    linger_ = true;
                     co_return std::nullopt;
                 }
                 co_return r.data;
@@ -382,6 +352,7 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
             if (r.status == CS::error) {
                 body_error_ = r.error_status;
                 close_after_ = true;
+                linger_ = true;
                 co_return std::nullopt;
             }
         }
@@ -396,9 +367,11 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
         if (len_ == cap_) {
             body_error_ = 400;  // a chunk-size line longer than the whole body window
             close_after_ = true;
+            linger_ = true;
             co_return std::nullopt;
         }
-        if (!co_await fill(limits_.body_timeout_ms)) {
+        bool got = co_await fill(limits_.body_timeout_ms);
+        if (!got) {
             body_error_ = timed_out_ ? 408 : 499;
             close_after_ = true;
             co_return std::nullopt;
@@ -406,75 +379,174 @@ Task<std::optional<std::string_view>> Connection::read_body_impl() {
     }
 }
 
-namespace {
-struct Park {
-    std::vector<std::coroutine_handle<>>& list;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { list.push_back(h); }
-    void await_resume() const noexcept {}
-};
-}  // namespace
-
-Task<bool> Connection::write_impl(std::string_view bytes) {
-    if (broken_) co_return false;
-    out_ += bytes;
-    if (writing_) {
-        // Another coroutine is flushing and will send these bytes too; wait only while the
-        // backlog is over the limit (that is the backpressure).
-        while (writing_ && !broken_ && out_.size() - out_pos_ > limits_.write_buffer_limit) {
-            co_await Park{waiters_};
-        }
-        co_return !broken_;
+void Connection::start_response(const Response& head, std::optional<std::uint64_t> length) {
+    if (resp_.started) return;
+    const RequestHead& h = req_.head();
+    resp_ = ResponseState{};
+    resp_.started = true;
+    const bool head_request = h.method == "HEAD";
+    if (head.status() == 101) {
+        // From here on the connection carries another protocol's bytes, unframed, and never
+        // another HTTP request.
+        close_after_ = true;
+        serialize_upgrade(head, current_date(), out_);
+        return;
     }
-    writing_ = true;
-    bool ok = co_await flush(limits_.write_timeout_ms);
-    writing_ = false;
-    wake_waiters();
-    co_return ok;
+    resp_.length = length;
+    resp_.no_body = head_request || status_has_no_body(head.status());
+    // Without a length, HTTP/1.0 has no chunked coding: such a body ends when the connection
+    // does.
+    bool keep = h.keep_alive && !head.wants_close() &&
+                (length || h.version_minor >= 1 || resp_.no_body) && !draining_ && !close_after_ &&
+                !broken_;
+    if (!keep) close_after_ = true;
+    ResponseContext ctx{current_date(), head_request, keep, h.version_minor};
+    resp_.chunked = serialize_head(head, ctx, length, out_);
 }
 
-std::size_t Connection::write_now(std::string_view head, std::string_view body,
-                                  std::string_view tail) noexcept {
-    if (broken_ || aborted_ || writing_ || out_pos_ < out_.size() || !state_.writable) return 0;
-    // One contiguous piece goes through send(), the kernel's cheaper path than sendmsg()'s
-    // iovecs: a broadcast frame as it is, a small message copied behind its header.
-    constexpr std::size_t copy_limit = 1024;
-    const std::size_t total = head.size() + body.size() + tail.size();
-    char small[copy_limit];
-    std::string_view one;
-    if (body.empty() && tail.empty()) {
-        one = head;
-    } else if (total <= copy_limit) {
-        std::size_t at = 0;
-        for (std::string_view piece : {head, body, tail}) {
-            if (piece.empty()) continue;  // an empty view may have no data pointer at all
-            std::memcpy(small + at, piece.data(), piece.size());
-            at += piece.size();
+Task<bool> Connection::write_body(std::string_view data) {
+    if (broken_ || !resp_.started || resp_.finished) co_return false;
+    if (!resp_.no_body) {
+        if (resp_.length && resp_.written + data.size() > *resp_.length) {
+            // Writing past the declared length would corrupt the framing: cut the connection.
+            close_after_ = true;
+            co_return false;
         }
-        one = {small, total};
+        if (resp_.chunked) {
+            append_chunk(data, out_);
+        } else {
+            out_ += data;
+        }
     }
-    iovec iov[3] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<char*>(body.data()), body.size()},
-                    {const_cast<char*>(tail.data()), tail.size()}};
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = tail.empty() ? 2 : 3;
-    ssize_t n = -1;
-    do {
-        n = one.data() ? ::send(state_.fd, one.data(), one.size(), MSG_NOSIGNAL)
-                       : ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        state_.writable = false;
-    } else {
-        broken_ = true;
-    }
-    return 0;
+    // HEAD: the head announced these bytes; they are counted and never sent.
+    resp_.written += data.size();
+    co_return co_await push();
 }
 
-Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t timeout_ms,
-                                                                bool more) {
+Exchange::Direct Connection::write_body_now(std::string_view head, std::string_view body) noexcept {
+    if (broken_ || aborted_ || writing_ || out_pos_ < out_.size() || !stream_->writable() ||
+        !resp_.started || resp_.finished) {
+        return Direct::not_sent;
+    }
+    const std::size_t size = head.size() + body.size();
+    if (resp_.no_body) {
+        resp_.written += size;
+        return Direct::sent;
+    }
+    if (resp_.length && resp_.written + size > *resp_.length) return Direct::not_sent;
+    char chunk_size[kChunkHeaderMax];
+    std::string_view pieces[4];
+    std::size_t n = 0;
+    if (resp_.chunked) {
+        if (size == 0) return Direct::sent;  // an empty chunk would end the body
+        pieces[n++] = {chunk_size, chunk_header(size, chunk_size)};
+    }
+    pieces[n++] = head;
+    pieces[n++] = body;
+    if (resp_.chunked) pieces[n++] = "\r\n";
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += pieces[i].size();
+    io::IoResult r = stream_->write({pieces, n});
+    if (r.bytes == 0) {
+        if (r.error != io::IoError::would_block && r.error != io::IoError::none) broken_ = true;
+        return Direct::not_sent;
+    }
+    resp_.written += size;
+    if (r.bytes == total) return Direct::sent;
+    // Keep the unsent end, framed, ahead of anything written later.
+    std::size_t skip = r.bytes;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t k = std::min(skip, pieces[i].size());
+        out_.append(pieces[i].substr(k));
+        skip -= k;
+    }
+    return Direct::partial;
+}
+
+Task<bool> Connection::send_file(int fd, std::uint64_t offset, std::uint64_t count) {
+    if (broken_ || !resp_.started || resp_.finished) co_return false;
+    if (resp_.no_body || count == 0) {
+        resp_.written += count;
+        co_return co_await push();
+    }
+    if (resp_.length && resp_.written + count > *resp_.length) {
+        close_after_ = true;
+        co_return false;
+    }
+    resp_.written += count;
+    if (resp_.chunked) {
+        char size[kChunkHeaderMax];
+        out_.append(size, chunk_header(count, size));
+    }
+    // Corked, the file leaves in full-sized segments instead of one push per piece that
+    // sendfile hands TCP: a quarter less CPU for a large file over loopback (1 GiB: 490 ms ->
+    // 365 ms, the same as nginx's `sendfile on; tcp_nopush on`). Two system calls, so only
+    // for files where that is noise.
+    constexpr std::uint64_t kCorkFrom = 64 * 1024;
+    const bool cork = count >= kCorkFrom && stream_->can_sendfile();
+    if (cork) stream_->cork(true);
+    // The head (and anything before it) goes first, through the normal path.
+    bool ok = co_await send_out(limits_.write_timeout_ms);
+    std::uint64_t off = offset;
+    std::string copy;  // for streams that cannot sendfile (TLS): through user space
+    while (ok && count > 0 && !broken_) {
+        if (!stream_->writable()) {
+            io::WaitResult w = co_await stream_->wait_writable(limits_.write_timeout_ms);
+            ok = after_wait(w, false);
+            continue;
+        }
+        std::size_t piece = static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30));
+        io::IoResult r;
+        if (stream_->can_sendfile()) {
+            r = stream_->sendfile(fd, off, piece);
+        } else {
+            copy.resize(std::min<std::size_t>(piece, 64 * 1024));
+            ssize_t got = ::pread(fd, copy.data(), copy.size(), static_cast<off_t>(off));
+            if (got <= 0) {
+                r.error = io::IoError::file;
+            } else {
+                std::string_view data(copy.data(), static_cast<std::size_t>(got));
+                out_ += data;
+                off += data.size();
+                r.bytes = data.size();
+                ok = co_await send_out(limits_.write_timeout_ms);
+            }
+        }
+        count -= std::min<std::uint64_t>(count, r.bytes);
+        if (r.error == io::IoError::file) {
+            close_after_ = true;  // the file is shorter than promised: the framing is broken
+            ok = false;
+        } else if (r.error == io::IoError::reset) {
+            ok = false;
+        }
+    }
+    if (cork) stream_->cork(false);  // sends the last partial segment now
+    if (!ok) broken_ = true;
+    if (ok && resp_.chunked) out_ += "\r\n";
+    co_return ok && !broken_;
+}
+
+Task<bool> Connection::finish(std::span<const Field> trailers) {
+    if (!resp_.started) co_return false;
+    if (resp_.finished) co_return !closed();
+    resp_.finished = true;
+    if (resp_.chunked) {
+        out_ += "0\r\n";
+        for (const auto& [name, value] : trailers) {
+            out_ += name;
+            out_ += ": ";
+            out_ += value;
+            out_ += "\r\n";
+        }
+        out_ += "\r\n";
+    } else if (!resp_.no_body && resp_.length && resp_.written != *resp_.length) {
+        close_after_ = true;  // a short body: the client must see a close
+    }
+    if (closed()) co_return false;
+    co_return co_await push();
+}
+
+Task<std::optional<std::string_view>> Connection::read_raw(std::uint64_t timeout_ms, bool more) {
     phase_ = Phase::upgraded;
     if (draining_ || aborted_ || broken_) co_return std::nullopt;
     if (!more && body_pos_ < len_) co_return std::string_view(buf_ + body_pos_, len_ - body_pos_);
@@ -486,49 +558,17 @@ Task<std::optional<std::string_view>> Connection::read_raw_impl(std::uint64_t ti
         body_pos_ = head_end_;
     }
     if (len_ == cap_) co_return std::nullopt;  // the caller never consumed: a protocol error
-    if (!co_await fill(timeout_ms)) co_return std::nullopt;
+    bool got = co_await fill(timeout_ms);
+    if (!got) co_return std::nullopt;
     co_return std::string_view(buf_ + body_pos_, len_ - body_pos_);
 }
 
-Task<bool> Connection::send_file_impl(int fd, std::uint64_t offset, std::uint64_t count) {
-    if (broken_) co_return false;
-    // Corked, the file leaves in full-sized segments instead of one push per piece that
-    // sendfile hands TCP: a quarter less CPU for a large file over loopback (1 GiB: 490 ms ->
-    // 365 ms, the same as nginx's `sendfile on; tcp_nopush on`). Two system calls, so only
-    // for files where that is noise.
-    constexpr std::uint64_t cork_from = 64 * 1024;
-    const bool cork = count >= cork_from;
-    if (cork) io::set_cork(state_.fd, true);
-    // The head (and anything before it) goes first, through the normal path.
-    bool ok = co_await flush(limits_.write_timeout_ms);
-    auto off = static_cast<off_t>(offset);
-    while (ok && count > 0 && !broken_) {
-        if (!state_.writable) {
-            ok = co_await TimedWait{*this, true, limits_.write_timeout_ms};
-            continue;
-        }
-        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30));
-        ssize_t n = ::sendfile(state_.fd, fd, &off, chunk);
-        if (n > 0) {
-            count -= static_cast<std::uint64_t>(n);
-        } else if (n == 0) {
-            close_after_ = true;  // the file is shorter than promised: the framing is broken
-            ok = false;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            state_.writable = false;
-        } else if (errno != EINTR) {
-            ok = false;
-        }
-    }
-    if (cork) io::set_cork(state_.fd, false);  // sends the last partial segment now
-    if (!ok) broken_ = true;
-    co_return ok && !broken_;
-}
-
-Task<void> Connection::wait_closed_impl() {
-    // Woken by the peer hanging up (the worker resumes the `closer` slot), a drain or an
+Task<void> Connection::wait_closed() {
+    // Woken by the peer hanging up (the poller resumes the hang-up waiter), a drain or an
     // abort. Reads nothing: bytes the client sends stay for whoever reads them.
-    while (!broken_ && !state_.hangup && !draining_ && !aborted_) co_await CloseWait{*this, {}};
+    while (!broken_ && !stream_->hung_up() && !draining_ && !aborted_) {
+        co_await stream_->wait_hangup();
+    }
 }
 
 Task<void> Connection::serve() {
@@ -553,6 +593,7 @@ Task<void> Connection::serve() {
             body_limit_ = limits_.max_body;
             continue_sent_ = false;
             if (body_kind_ == BodyKind::chunked) chunked_.reset();
+            resp_ = ResponseState{};
             phase_ = Phase::handling;
             ++t_stats.requests;
 
@@ -561,25 +602,32 @@ Task<void> Connection::serve() {
             if (!service_.handle(req_, res, task)) res = co_await std::move(task);
 
             finish_request_body();
-            bool keep =
-                head.keep_alive && !res.wants_close() && !close_after_ && !draining_ && !broken_;
-            if (!res.is_already_sent()) {
+            if (res.is_already_sent() || resp_.started) {
+                // Written through the exchange. A response that was not finished (a handler
+                // that failed midway, an upgrade) leaves the connection unusable for another.
+                if (!resp_.finished) close_after_ = true;
+            } else {
+                bool keep = head.keep_alive && !res.wants_close() && !close_after_ && !draining_ &&
+                            !broken_;
                 ResponseContext ctx{current_date(), head.method == "HEAD", keep,
                                     head.version_minor};
                 serialize(res, ctx, out_);
+                if (!keep) close_after_ = true;
             }
-            if (!keep) close_after_ = true;
             pos_ = body_pos_;
             req_.reset();
             phase_ = Phase::head;
             head_started_ms_ = io::Worker::current()->now_ms();
-            if (out_.size() - out_pos_ >= kFlushThreshold &&
-                !co_await flush(limits_.write_timeout_ms))
-                co_return;
+            if (out_.size() - out_pos_ >= kFlushThreshold) {
+                bool sent = co_await send_out(limits_.write_timeout_ms);
+                if (!sent) co_return;
+            }
         }
         // One write for the whole batch.
-        if (out_pos_ < out_.size() && !try_flush() && !co_await flush(limits_.write_timeout_ms))
-            co_return;
+        if (out_pos_ < out_.size() && !try_send_out()) {
+            bool sent = co_await send_out(limits_.write_timeout_ms);
+            if (!sent) co_return;
+        }
         if (close_after_ || broken_ || aborted_) co_return;
 
         std::uint64_t timeout = limits_.idle_timeout_ms;
@@ -601,10 +649,11 @@ Task<void> Connection::serve() {
                 elapsed >= limits_.header_timeout_ms ? 1 : limits_.header_timeout_ms - elapsed;
         }
         bool was_idle = phase_ == Phase::idle;
-        if (!co_await fill(timeout)) {
+        bool got = co_await fill(timeout);
+        if (!got) {
             if (timed_out_ && !was_idle && !broken_) {
                 handle_protocol_error(408, "request header timeout");
-                co_await flush(limits_.write_timeout_ms);
+                co_await send_out(limits_.write_timeout_ms);
             }
             co_return;
         }

@@ -1,16 +1,19 @@
-// One HTTP/1.1 connection on one worker (DESIGN.md section 3): read, parse every complete
-// request in the buffer, run each, serialize responses into one output buffer, and write the
-// whole batch with one syscall.
+// One HTTP/1.1 connection on one worker (docs/architecture.md, "The request path"): read,
+// parse every complete request in the buffer, run each, serialize responses into one output
+// buffer, and write the whole batch with one write.
+//
+// It reads and writes an io::Stream and makes no system call itself; it is the http::Exchange
+// of the request it is handling, with HTTP/1's framing inside.
 //
 // Buffer invariant: the read buffer never moves or reallocates while a request is being
 // handled. The request head occupies [pos_, head_end_); body bytes are read and compacted only
 // after head_end_, so every view in the Request stays valid until its response is complete.
 #pragma once
 
+#include "http/exchange.hpp"
 #include "http/parser.hpp"
-#include "io/worker.hpp"
+#include "io/stream.hpp"
 
-#include <gannet/detail/transport.hpp>
 #include <gannet/request.hpp>
 #include <gannet/response.hpp>
 #include <gannet/task.hpp>
@@ -35,6 +38,10 @@ struct ServerLimits {
     std::uint64_t write_timeout_ms = 30'000;
     std::size_t body_window = 32 * 1024;          ///< read buffer beyond the head limit
     std::size_t write_buffer_limit = 256 * 1024;  ///< a stream writer waits above this
+    /// After an error answered before the request was read in full, how long the connection
+    /// goes on reading (and discarding) what the client still sends before it closes, so that
+    /// the client can read the answer instead of meeting a reset (RFC 9112 §9.6).
+    std::uint64_t linger_timeout_ms = 2'000;
 };
 
 /// Counters kept per worker (read by statistics and tests).
@@ -57,93 +64,92 @@ class Service {
     ~Service() = default;
 };
 
-class Connection final : public io::Session, public detail::Transport {
+// Exchange is the primary base: its coroutine overrides are reached without a this-adjusting
+// thunk.
+class Connection final : public Exchange, public io::Session {
   public:
-    Connection(int fd, const ServerLimits& limits, Service& service, std::string_view remote);
+    Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service);
     ~Connection() override;
 
     void start();
     void drain() override;
     void abort() override;
 
-    // Transport. The overrides are plain functions that call coroutines: GCC 12 miscompiles a
-    // coroutine that is reached through a this-adjusting thunk (Transport is not the primary
-    // base), so no virtual function here is itself a coroutine.
-    Task<std::optional<std::string_view>> read_body() override { return read_body_impl(); }
+    // Exchange.
+    Task<std::optional<std::string_view>> read_body() override;
     int body_error() const noexcept override { return body_error_; }
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
-    Task<bool> write(std::string_view bytes) override { return write_impl(bytes); }
-    std::size_t write_now(std::string_view head, std::string_view body,
-                          std::string_view tail = {}) noexcept override;
-    bool closed() const noexcept override { return broken_ || state_.hangup; }
-    void close_after_response() noexcept override { close_after_ = true; }
+    void start_response(const Response& head, std::optional<std::uint64_t> length) override;
+    bool response_started() const noexcept override { return resp_.started; }
+    Task<bool> write_body(std::string_view data) override;
+    Direct write_body_now(std::string_view head, std::string_view body) noexcept override;
+    Task<bool> flush() override { return push(); }
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override;
+    Task<bool> finish(std::span<const Field> trailers) override;
+    bool closed() const noexcept override { return broken_ || stream_->hung_up(); }
     bool draining() const noexcept override { return draining_; }
-    Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) override {
-        return read_raw_impl(timeout_ms, more);
-    }
+    Task<void> wait_closed() override;
+    void close_now() noexcept override { abort(); }
+    void close_after_response() noexcept override { close_after_ = true; }
+    Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) override;
     void consume_raw(std::size_t n) noexcept override { body_pos_ = std::min(body_pos_ + n, len_); }
     bool timed_out() const noexcept override { return timed_out_; }
-    Task<void> wait_closed() override { return wait_closed_impl(); }
-    void close_now() noexcept override { abort(); }
-    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override {
-        return send_file_impl(fd, offset, count);
-    }
 
     static ConnectionStats& stats() noexcept;
 
   private:
     enum class Phase : std::uint8_t { idle, head, handling, upgraded };
 
+    /// The framing of the response being written through the Exchange interface.
+    struct ResponseState {
+        std::optional<std::uint64_t> length;  // declared body length
+        std::uint64_t written = 0;            // body bytes accepted so far
+        bool started = false;
+        bool finished = false;
+        bool chunked = false;
+        bool no_body = false;  // HEAD, 1xx, 204, 304: the body is counted, never sent
+    };
+
     Task<void> run();
     Task<void> serve();
-    Task<std::optional<std::string_view>> read_body_impl();
-    Task<bool> write_impl(std::string_view bytes);
-    Task<std::optional<std::string_view>> read_raw_impl(std::uint64_t timeout_ms, bool more);
-    Task<void> wait_closed_impl();
-    Task<bool> send_file_impl(int fd, std::uint64_t offset, std::uint64_t count);
-    void wake_waiters() noexcept;
     /// Reads more bytes into the buffer. Returns false on EOF, error, timeout or abort.
     Task<bool> fill(std::uint64_t timeout_ms);
     /// Writes everything in out_; false when the client is gone or too slow.
-    Task<bool> flush(std::uint64_t timeout_ms);
-    bool try_flush() noexcept;
+    Task<bool> send_out(std::uint64_t timeout_ms);
+    bool try_send_out() noexcept;
+    /// Sends out_ as the exchange's writer (or waits for the active writer while over the
+    /// write buffer limit): the shared tail of write_body(), flush() and finish().
+    Task<bool> push();
+    /// Interprets how a wait on the stream ended: false when it timed out or the connection
+    /// was aborted (or, for an upgraded connection's read, when the server is draining); true
+    /// when the caller should try again.
+    bool after_wait(io::WaitResult r, bool reading) noexcept;
+    /// Reads and discards what the client still sends after an early error, for a bounded
+    /// time, after shutting down our side (RFC 9112 §9.6).
+    Task<void> linger();
     void handle_protocol_error(int status, std::string_view reason);
     void finish_request_body();
-    bool acquire_buffer();
+    void acquire_buffer();
     void release_buffer() noexcept;
-    static void on_timer(detail::TimerNode* n) noexcept;
-    void wake() noexcept;
+    void wake_waiters() noexcept;
 
-    struct TimedWait;
-    struct CloseWait;
-    // One timer per direction: a WebSocket read waiting for its ping interval and a write
-    // stuck on a slow client each keep their own deadline and wake their own side.
-    struct OwnedTimer : detail::TimerNode {
-        OwnedTimer(Connection* c, bool w) noexcept
-            : TimerNode(&Connection::on_timer), owner(c), for_write(w) {}
-        Connection* owner;
-        bool for_write;
-        bool fired = false;
-    };
-
-    // The write path first (write_now() on every subscriber of a broadcast; see
-    // Transport::prefetch_write): the socket's state, the output buffer and the flags.
-    io::FdState state_;
+    // The write path first (write_body_now() on every subscriber of a broadcast; see
+    // Exchange::prefetch_write): the stream, the output buffer and the flags.
+    io::Stream* stream_;
     // Output buffer: [out_pos_, out_.size()) is pending.
     std::string out_;
     std::size_t out_pos_ = 0;
     bool broken_ = false;  // peer gone or write failed
     bool aborted_ = false;
-    bool writing_ = false;  // a coroutine is inside flush(); others append and wait
+    bool writing_ = false;  // a coroutine is sending out_; others append and wait
     bool draining_ = false;
+    ResponseState resp_;
 
+    std::unique_ptr<io::Stream> owned_stream_;
     const ServerLimits& limits_;
     Service& service_;
     RequestParser parser_;
     Request req_;
-    OwnedTimer read_timer_;
-    OwnedTimer write_timer_;
-    char remote_[64];
 
     // Read buffer (pooled per worker): [pos_, len_) is unprocessed input.
     char* buf_ = nullptr;
@@ -167,7 +173,8 @@ class Connection final : public io::Session, public detail::Transport {
     std::uint64_t head_started_ms_ = 0;
     bool timed_out_ = false;
     bool close_after_ = false;
-    std::vector<std::coroutine_handle<>> waiters_;  // writers over the limit, wait_closed()
+    bool linger_ = false;  // close in stages: the client may still be sending
+    std::vector<std::coroutine_handle<>> waiters_;  // writers over the limit
     Task<void> task_;
 };
 

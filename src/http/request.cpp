@@ -2,6 +2,8 @@
 #include <gannet/request.hpp>
 #include <gannet/url.hpp>
 
+#include "http/exchange.hpp"
+
 #include <string>
 
 namespace gannet {
@@ -9,6 +11,14 @@ namespace gannet {
 Task<std::optional<std::string_view>> BodyReader::read() {
     if (!t_) co_return std::nullopt;
     co_return co_await t_->read_body();
+}
+
+void Request::set_body_limit(std::uint64_t bytes) noexcept {
+    if (exchange_) exchange_->set_body_limit(bytes);
+}
+
+int BodyReader::error() const noexcept {
+    return t_ ? t_->body_error() : 0;
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {

@@ -93,6 +93,15 @@ bool serialize_head(const Response& meta, const ResponseContext& ctx,
     return chunked;
 }
 
+void serialize_upgrade(const Response& head, std::string_view date, std::string& out) {
+    append_status_line(101, out);
+    out += "Server: gannet\r\nDate: ";
+    out += date;
+    out += "\r\n";
+    out += head.header_block();
+    out += "Connection: Upgrade\r\n\r\n";
+}
+
 void serialize_error(int status, std::string_view reason, std::string_view date, std::string& out) {
     append_status_line(status, out);
     out += "Server: gannet\r\nDate: ";

@@ -36,6 +36,10 @@ void serialize(const Response& res, const ResponseContext& ctx, std::string& out
 bool serialize_head(const Response& meta, const ResponseContext& ctx,
                     std::optional<std::uint64_t> length, std::string& out);
 
+/// Appends the head of a 101 (Switching Protocols) answer: `head`'s headers and
+/// `Connection: Upgrade`, no framing (what follows belongs to the new protocol).
+void serialize_upgrade(const Response& head, std::string_view date, std::string& out);
+
 /// Appends a minimal error response for a protocol error: `status`, a short text body,
 /// `Connection: close`.
 void serialize_error(int status, std::string_view reason, std::string_view date, std::string& out);

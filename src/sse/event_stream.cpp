@@ -1,6 +1,6 @@
 #include "sse/event_stream.hpp"
 
-#include "http/serializer.hpp"
+#include "http/exchange.hpp"
 #include "io/worker.hpp"
 #include "sse/encoder.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 /// This worker's followers of each channel. Touched only on this worker's thread.
 thread_local std::unordered_map<const SseChannelCore*, std::vector<SseSubscription*>> t_followers;
 
-/// How often the service looks at the transport's hang-up flag when nothing else wakes it.
+/// How often the service looks at the exchange's hang-up flag when nothing else wakes it.
 constexpr std::uint64_t kPollMs = 250;
 
 std::uint64_t now_ms() noexcept {
@@ -64,17 +64,16 @@ Task<void> service_loop(SseStreamCore* s) {
     while (!s->stopping_) {
         if (s->closed()) {
             s->queue_.clear();
-            s->raw_rest_.clear();
+            s->flush_pending_ = false;
             s->queued_bytes_ = 0;
             if (!s->notified_) {
                 s->notify_closed();
                 continue;
             }
-        } else if (!s->raw_rest_.empty()) {
-            std::string rest = std::move(s->raw_rest_);
-            s->raw_rest_.clear();
-            bool ok = co_await s->transport_->write(rest);
-            s->queued_bytes_ -= std::min(rest.size(), s->queued_bytes_);
+        } else if (s->flush_pending_) {
+            // The unsent end of a direct write waits in the exchange: it goes first.
+            s->flush_pending_ = false;
+            bool ok = co_await s->exchange_->flush();
             if (ok) s->last_write_ms_ = now_ms();
             continue;
         } else if (!s->queue_.empty()) {
@@ -96,7 +95,7 @@ Task<void> service_loop(SseStreamCore* s) {
             // waits for a slow client stays max_buffered.
             const std::size_t in_flight = data.size();
             bool ok = co_await s->out.write(data);
-            s->direct_ready_ = ok && s->out.started() && s->out.chunked() && !s->out.ended();
+            s->direct_ready_ = ok && s->out.started() && !s->out.ended();
             // (An overflow may have reset the count meanwhile.)
             s->queued_bytes_ -= std::min(in_flight, s->queued_bytes_);
             if (ok) s->last_write_ms_ = now_ms();
@@ -117,7 +116,7 @@ Task<void> service_loop(SseStreamCore* s) {
 }
 
 SseStreamCore::SseStreamCore(Request& r, const SseOptions& o)
-    : transport_(r.transport()), req(r), options(o), out(r) {
+    : exchange_(r.exchange()), req(r), options(o), out(r) {
     out.content_type("text/event-stream");
     out.header("Cache-Control", "no-cache");
     out.header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
@@ -131,8 +130,8 @@ SseStreamCore::~SseStreamCore() {
 }
 
 bool SseStreamCore::closed() const noexcept {
-    // out.closed(), without going through the request for the transport.
-    return overflowed || transport_ == nullptr || transport_->closed() || transport_->draining();
+    // out.closed(), without going through the request for the exchange.
+    return overflowed || exchange_ == nullptr || exchange_->closed() || exchange_->draining();
 }
 
 void SseStreamCore::ensure_started() {
@@ -208,7 +207,7 @@ void SseStreamCore::offer(SseSubscription& sub, std::uint64_t seq,
             overflowed = true;
             queue_.clear();
             queued_bytes_ = 0;
-            if (req.transport()) req.transport()->close_after_response();
+            if (req.exchange()) req.exchange()->close_after_response();
             kick();
             return;
         }
@@ -221,18 +220,12 @@ void SseStreamCore::offer(SseSubscription& sub, std::uint64_t seq,
 }
 
 bool SseStreamCore::write_direct(std::string_view msg) {
-    Transport* t = transport_;
-    if (!direct_ready_ || !sleeper_ || !queue_.empty() || !raw_rest_.empty()) return false;
-    char size[http::kChunkHeaderMax];
-    std::string_view head(size, http::chunk_header(msg.size(), size));
-    std::size_t sent = t->write_now(head, msg, "\r\n");
-    if (sent == 0) return false;  // the queue's path (which also notices a client gone)
+    if (!direct_ready_ || !sleeper_ || !queue_.empty() || flush_pending_) return false;
+    http::Exchange::Direct d = exchange_->write_body_now({}, msg);
+    if (d == http::Exchange::Direct::not_sent) return false;  // the queue's path
     last_write_ms_ = now_ms();
-    std::size_t total = head.size() + msg.size() + 2;
-    if (sent < total) {
-        raw_rest_.reserve(total - sent);
-        append_unsent(raw_rest_, {head, msg, "\r\n"}, sent);
-        queued_bytes_ += raw_rest_.size();
+    if (d == http::Exchange::Direct::partial) {
+        flush_pending_ = true;
         kick();
     }
     return true;
@@ -284,7 +277,7 @@ void SseStreamCore::stop_service() noexcept {
 Task<void> SseStreamCore::finish() {
     stopping_ = true;
     unsubscribe_all();
-    // Parked on its timer it can go now; inside a transport write it must come back first
+    // Parked on its timer it can go now; inside an exchange write it must come back first
     // (the connection holds its handle until the write ends).
     if (service_ && !service_.done() && !sleeper_) co_await JoinService{service_};
     stop_service();
@@ -302,7 +295,7 @@ void deliver_local(SseChannelCore& channel, std::uint64_t seq,
     for (std::size_t i = 0; i < n; ++i) {
         if (i + 12 < n) __builtin_prefetch(subs[i + 12]);
         if (i + 8 < n) subs[i + 8]->stream->prefetch();
-        if (i + 4 < n) subs[i + 4]->stream->prefetch_transport();
+        if (i + 4 < n) subs[i + 4]->stream->prefetch_exchange();
         subs[i]->stream->offer(*subs[i], seq, msg);
     }
 }
@@ -329,7 +322,7 @@ Task<Response> run_sse(const SseHandler& handler, const SseOptions& options, Req
         co_await s.out.write({});
     } else if (error) {
         // A handler failed mid-stream: cut the connection, as for any streamed response.
-        if (req.transport()) req.transport()->close_after_response();
+        if (req.exchange()) req.exchange()->close_after_response();
         co_return Response::already_sent();
     }
     co_await s.out.end();

@@ -5,11 +5,13 @@
 // mailbox (deliver_local). Nothing here is locked except the channel's ring.
 //
 // The service coroutine: one per open stream, it writes queued channel events in order, sends
-// heartbeats, and notices a client that left (polling the transport's hang-up flag, which epoll
-// sets without anyone reading) to wake wait_closed(). It suspends only on its own timer or in a
-// transport write; the stream never destroys it inside a write (see finish()).
+// heartbeats, and notices a client that left (polling the exchange's hang-up flag, which the
+// poller sets without anyone reading) to wake wait_closed(). It suspends only on its own timer or
+// in an exchange write; the stream never destroys it inside a write (see finish()).
 #pragma once
 
+#include "http/exchange.hpp"
+#include "io/prefetch.hpp"
 #include "sse/channel.hpp"
 
 #include <gannet/app.hpp>
@@ -40,13 +42,13 @@ class SseStreamCore {
     // What a channel delivery reads of each follower's stream (offer(), write_direct(),
     // closed()) comes first, on the first two cache lines: a fan-out touches every stream, and
     // its cost is mostly these misses (deliver_local() prefetches them).
-    Transport* transport_;             // req.transport(), fixed for the stream's life
+    http::Exchange* exchange_;         // req.exchange(), fixed for the stream's life
     std::coroutine_handle<> sleeper_;  // the service, parked on timer_
     std::size_t queued_bytes_ = 0;
     bool stopping_ = false;
     bool notified_ = false;
-    bool direct_ready_ = false;  // the head is out and the body is chunked: write_direct() may
-    std::string raw_rest_;       // the unsent end of a direct write, already framed: goes first
+    bool direct_ready_ = false;   // the head is out: write_direct() may
+    bool flush_pending_ = false;  // the exchange holds the unsent end of a direct write
     std::deque<std::shared_ptr<const std::string>> queue_;
 
   public:
@@ -61,9 +63,9 @@ class SseStreamCore {
     void subscribe(std::shared_ptr<SseChannelCore> channel);
     /// Hints the cache to load what offer() reads of this stream, or of its connection (which
     /// needs this stream's line loaded first).
-    void prefetch() const noexcept { prefetch_two_lines(this); }
-    void prefetch_transport() const noexcept {
-        if (transport_) transport_->prefetch_write();
+    void prefetch() const noexcept { io::prefetch_two_lines(this); }
+    void prefetch_exchange() const noexcept {
+        if (exchange_) exchange_->prefetch_write();
     }
     /// A live event of a followed channel, on this worker.
     void offer(SseSubscription& sub, std::uint64_t seq,
@@ -82,9 +84,10 @@ class SseStreamCore {
     friend struct ServiceSleep;
     friend Task<void> service_loop(SseStreamCore* s);
     void kick() noexcept;
-    /// Writes `msg` as one chunk straight to the socket when the service is parked and nothing
-    /// waits before it (no coroutine, no copy into the connection's buffer). What the socket
-    /// does not take waits in raw_rest_ for the service. False: use the queue.
+    /// Writes `msg` straight to the socket (framed by the exchange) when the service is parked
+    /// and nothing waits before it (no coroutine, no copy into the connection's buffer). What
+    /// the socket does not take waits in the exchange for the service's flush. False: use the
+    /// queue.
     bool write_direct(std::string_view msg);
     void enqueue(std::shared_ptr<const std::string> msg);
     void catch_up();

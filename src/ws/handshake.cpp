@@ -279,28 +279,14 @@ std::string_view select_subprotocol(std::span<const std::string> offered,
     return select_first(offered, supported);
 }
 
-void append_accept_response(std::string& out, std::string_view accept_key,
-                            std::string_view subprotocol, std::string_view extensions,
-                            std::string_view extra_headers) {
-    out.append(
-        "HTTP/1.1 101 Switching Protocols\r\n"
-        "Upgrade: websocket\r\n"
-        "Connection: Upgrade\r\n"
-        "Sec-WebSocket-Accept: ");
-    out.append(accept_key);
-    out.append("\r\n");
-    if (!subprotocol.empty()) {
-        out.append("Sec-WebSocket-Protocol: ");
-        out.append(subprotocol);
-        out.append("\r\n");
-    }
-    if (!extensions.empty()) {
-        out.append("Sec-WebSocket-Extensions: ");
-        out.append(extensions);
-        out.append("\r\n");
-    }
-    out.append(extra_headers);
-    out.append("\r\n");
+Response accept_response(std::string_view accept_key, std::string_view subprotocol,
+                         std::string_view extensions) {
+    Response res(101);
+    res.header("Upgrade", "websocket");
+    res.header("Sec-WebSocket-Accept", accept_key);
+    if (!subprotocol.empty()) res.header("Sec-WebSocket-Protocol", subprotocol);
+    if (!extensions.empty()) res.header("Sec-WebSocket-Extensions", extensions);
+    return res;
 }
 
 }  // namespace gannet::ws

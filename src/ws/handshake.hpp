@@ -9,14 +9,16 @@
 //                    hs.error.header_name/value when not empty, and Connection: close
 //   std::string_view proto = select_subprotocol(hs.request.subprotocols, supported);
 //   auto deflate = negotiate_deflate(hs.request.extensions, config);     // deflate.hpp
-//   append_accept_response(out, hs.request.accept_key, proto,
-//                          deflate ? deflate->response : std::string_view{});
+//   exchange.start_response(accept_response(hs.request.accept_key, proto,
+//                                           deflate ? deflate->response : std::string_view{}),
+//                           std::nullopt);
 //
 // Everything returned is owned (std::string), so it stays valid after the request buffer is
 // reused.
 #pragma once
 
 #include <gannet/http_types.hpp>
+#include <gannet/response.hpp>
 
 #include <cstdint>
 #include <span>
@@ -109,12 +111,10 @@ std::string_view select_subprotocol(std::span<const std::string> offered,
 std::string_view select_subprotocol(std::span<const std::string> offered,
                                     std::span<const std::string> supported) noexcept;
 
-/// Appends the complete `101 Switching Protocols` response head, ending with the empty line:
-/// Upgrade, Connection, Sec-WebSocket-Accept, then Sec-WebSocket-Protocol and
-/// Sec-WebSocket-Extensions when not empty, then `extra_headers` verbatim (zero or more
-/// complete "Name: value\r\n" lines, e.g. Date or Set-Cookie).
-void append_accept_response(std::string& out, std::string_view accept_key,
-                            std::string_view subprotocol = {}, std::string_view extensions = {},
-                            std::string_view extra_headers = {});
+/// The `101 Switching Protocols` answer: Upgrade, Sec-WebSocket-Accept, then
+/// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions when not empty. The protocol adds
+/// `Connection: Upgrade` when it sends it (http/serializer.hpp, serialize_upgrade).
+Response accept_response(std::string_view accept_key, std::string_view subprotocol = {},
+                         std::string_view extensions = {});
 
 }  // namespace gannet::ws

@@ -71,7 +71,7 @@ std::shared_ptr<const std::string> make_frame(Opcode op, std::string_view payloa
 
 Session::Session(Request& req, std::shared_ptr<RouteState> route, std::string subprotocol,
                  std::optional<DeflateAgreement> deflate)
-    : transport_(req.transport()),
+    : exchange_(req.exchange()),
       opts_(route->options),
       req_(req),
       route_(std::move(route)),
@@ -91,7 +91,7 @@ Session::Session(Request& req, std::shared_ptr<RouteState> route, std::string su
 Session::~Session() = default;
 
 bool Session::closed() const noexcept {
-    return close_sent_ || close_received_ || reader_done_ || write_failed_ || transport_->closed();
+    return close_sent_ || close_received_ || reader_done_ || write_failed_ || exchange_->closed();
 }
 
 Task<void> Session::run() {
@@ -107,7 +107,7 @@ Task<void> Session::run() {
     closing_ = true;
     co_await pump_.join();
     finished_ = true;
-    transport_->close_after_response();
+    exchange_->close_after_response();
 }
 
 Task<void> Session::run_handler() {
@@ -138,7 +138,7 @@ Task<void> Session::read_loop() {
     bool reading = true;
     while (reading && !stop_reading_) {
         std::uint64_t timeout = read_timeout();
-        std::optional<std::string_view> got = co_await transport_->read_raw(timeout, more);
+        std::optional<std::string_view> got = co_await exchange_->read_raw(timeout, more);
         if (got) {
             more = on_bytes(*got);
             wake_receiver();
@@ -164,16 +164,16 @@ std::uint64_t Session::read_timeout() const noexcept {
 bool Session::on_bytes(std::string_view got) {
     awaiting_pong_ = false;  // any byte from the client shows it is alive
     std::size_t used = process(got);
-    transport_->consume_raw(used);
+    exchange_->consume_raw(used);
     return used == 0 && !stop_reading_;
 }
 
 bool Session::on_read_end(std::uint64_t timeout) {
-    if (transport_->draining() && !transport_->closed()) {
+    if (exchange_->draining() && !exchange_->closed()) {
         queue_close(static_cast<std::uint16_t>(CloseCode::going_away), "server shutdown");
         return false;
     }
-    if (transport_->timed_out() && !transport_->closed() && !close_sent_ && timeout > 0) {
+    if (exchange_->timed_out() && !exchange_->closed() && !close_sent_ && timeout > 0) {
         if (awaiting_pong_) {
             queue_close(static_cast<std::uint16_t>(CloseCode::internal_error), "ping timeout");
             return false;
@@ -339,15 +339,25 @@ bool Session::queue_close(std::uint16_t code, std::string_view reason) {
 
 Session::Direct Session::send_direct(std::string_view head, std::string_view body) {
     if (pumping_ || !outq_.empty() || write_failed_) return Direct::unavailable;
-    std::size_t sent = transport_->write_now(head, body);
-    std::size_t total = head.size() + body.size();
-    if (sent == total) return Direct::sent;
-    // Whatever is left (everything, when the socket was full or the client is gone) goes to
-    // the writer, whose write() decides between waiting and failing.
-    auto rest = std::make_shared<std::string>();
-    rest->reserve(total - sent);
-    detail::append_unsent(*rest, {head, body}, sent);
-    push(std::move(rest));
+    switch (exchange_->write_body_now(head, body)) {
+        case http::Exchange::Direct::sent:
+            return Direct::sent;
+        case http::Exchange::Direct::partial: {
+            // The exchange keeps the unsent end; an empty write makes the writer flush it.
+            static const auto flush_only = std::make_shared<const std::string>();
+            push(flush_only);
+            return Direct::queued;
+        }
+        case http::Exchange::Direct::not_sent:
+            break;
+    }
+    // Nothing went (the socket was full or the client is gone): the writer's write_body()
+    // decides between waiting and failing.
+    auto frame = std::make_shared<std::string>();
+    frame->reserve(head.size() + body.size());
+    frame->append(head);
+    frame->append(body);
+    push(std::move(frame));
     return Direct::queued;
 }
 
@@ -372,7 +382,7 @@ Task<void> Session::pump() {
     while (!outq_.empty()) {
         std::shared_ptr<const std::string> f = std::move(outq_.front());
         outq_.pop_front();
-        bool ok = co_await transport_->write(*f);
+        bool ok = co_await exchange_->write_body(*f);
         out_bytes_ -= f->size();
         if (!ok) {
             write_failed_ = true;
@@ -454,7 +464,7 @@ Task<std::optional<Message>> Session::receive() {
 
 Task<bool> Session::send(std::string_view data, bool binary) {
     // Not closed(): after the client's close, answers to the messages before it still go out.
-    if (close_sent_ || write_failed_ || transport_->closed()) co_return false;
+    if (close_sent_ || write_failed_ || exchange_->closed()) co_return false;
     FrameHeader h;
     h.opcode = binary ? Opcode::binary : Opcode::text;
     std::string payload;

@@ -6,7 +6,7 @@
 //  - run() is awaited by the route adapter. It starts the handler (a Job), runs read_loop()
 //    itself, then joins the handler and the writer before returning, so that nothing refers to
 //    the Request or the transport after the adapter returns.
-//  - The writer (pump()) drains `outq_` through Transport::write; it is started on demand and
+//  - The writer (pump()) drains `outq_` through Exchange::write_body; it is started on demand and
 //    resumes senders parked on backpressure.
 //  - The reader wakes receive() after each batch of bytes; receive() wakes a reader paused
 //    because too much was queued.
@@ -14,6 +14,8 @@
 // joiner after its frame is at final suspend (never destroyed while it runs).
 #pragma once
 
+#include "http/exchange.hpp"
+#include "io/prefetch.hpp"
 #include "ws/deflate.hpp"
 #include "ws/frame.hpp"
 #include "ws/utf8.hpp"
@@ -104,8 +106,8 @@ class Session : public std::enable_shared_from_this<Session> {
     /// Hints the cache to load what offer() reads of this session, or of its connection
     /// (which needs this session's line loaded first). A broadcast calls them a few
     /// subscribers ahead.
-    void prefetch() const noexcept { detail::prefetch_two_lines(this); }
-    void prefetch_transport() const noexcept { transport_->prefetch_write(); }
+    void prefetch() const noexcept { io::prefetch_two_lines(this); }
+    void prefetch_exchange() const noexcept { exchange_->prefetch_write(); }
 
   private:
     Task<void> read_loop();
@@ -141,7 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // What a pub/sub delivery reads (offer(), send_direct()) comes first, on one or two cache
     // lines: a broadcast touches every subscriber, and its cost is mostly these misses.
-    detail::Transport* transport_;
+    http::Exchange* exchange_;
     const WebSocketOptions& opts_;
     std::size_t out_bytes_ = 0;
     bool write_failed_ = false;

@@ -84,7 +84,7 @@ void run_slice(const void* app_key, std::string_view name, Topic& t) {
     // Each subscriber costs a few cache misses (its session, its connection): prefetching
     // them some subscribers ahead lets those misses overlap instead of queueing up.
     constexpr std::size_t session_ahead = 8;
-    constexpr std::size_t transport_ahead = 4;
+    constexpr std::size_t exchange_ahead = 4;
     std::vector<std::shared_ptr<Session>> kick;
     std::vector<std::shared_ptr<const std::string>> batch;
     const std::size_t stop = std::min(t.subs.size(), t.cursor + slice);
@@ -93,9 +93,9 @@ void run_slice(const void* app_key, std::string_view name, Topic& t) {
             t.subs[i + session_ahead].next < t.end) {
             t.subs[i + session_ahead].session->prefetch();
         }
-        if (i + transport_ahead < stop && t.subs[i + transport_ahead].session &&
-            t.subs[i + transport_ahead].next < t.end) {
-            t.subs[i + transport_ahead].session->prefetch_transport();
+        if (i + exchange_ahead < stop && t.subs[i + exchange_ahead].session &&
+            t.subs[i + exchange_ahead].next < t.end) {
+            t.subs[i + exchange_ahead].session->prefetch_exchange();
         }
         Sub& sub = t.subs[i];
         if (sub.session == nullptr || sub.next >= t.end) continue;

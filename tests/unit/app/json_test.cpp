@@ -2,6 +2,8 @@
 // json_errors() and JsonWriter.
 #include <gannet/json.hpp>
 
+#include "support/scripted_exchange.hpp"
+
 #include <gtest/gtest.h>
 
 #include <exception>
@@ -13,42 +15,6 @@
 
 namespace gannet {
 namespace {
-
-// A transport that hands out one body, in one piece, without suspending: read_json() then
-// completes inside start().
-class FakeTransport final : public detail::Transport {
-  public:
-    explicit FakeTransport(std::string body) : body_(std::move(body)) {}
-    Task<std::optional<std::string_view>> read_body() override { return next(); }
-    int body_error() const noexcept override { return 0; }
-    void set_body_limit(std::uint64_t) noexcept override {}
-    Task<bool> write(std::string_view) override { return yes(); }
-    std::size_t write_now(std::string_view, std::string_view, std::string_view) noexcept override {
-        return 0;
-    }
-    Task<bool> send_file(int, std::uint64_t, std::uint64_t) override { return yes(); }
-    bool closed() const noexcept override { return false; }
-    bool draining() const noexcept override { return false; }
-    Task<std::optional<std::string_view>> read_raw(std::uint64_t, bool) override { return none(); }
-    void consume_raw(std::size_t) noexcept override {}
-    bool timed_out() const noexcept override { return false; }
-    Task<void> wait_closed() override { return nothing(); }
-    void close_now() noexcept override {}
-    void close_after_response() noexcept override {}
-
-  private:
-    Task<std::optional<std::string_view>> next() {
-        if (done_) co_return std::nullopt;
-        done_ = true;
-        co_return std::string_view(body_);
-    }
-    static Task<bool> yes() { co_return true; }
-    static Task<std::optional<std::string_view>> none() { co_return std::nullopt; }
-    static Task<void> nothing() { co_return; }
-
-    std::string body_;
-    bool done_ = false;
-};
 
 struct Outcome {
     nlohmann::json value;
@@ -71,7 +37,8 @@ Task<void> run_read_json(Request& req, Outcome& out) {
 }
 
 Outcome parse(std::string body, std::optional<std::string_view> content_type = "application/json") {
-    FakeTransport t(std::move(body));
+    test::ScriptedExchange t;
+    t.body = std::move(body);
     Request req;
     req.head().method = "POST";
     req.head().path = "/";

@@ -1,9 +1,10 @@
-// ws::Session against a scripted Transport: no sockets, no worker. read_raw() hands out one
-// scripted chunk per call and reports a timeout when the script is exhausted, which drives the
-// ping / ping-timeout logic deterministically.
+// ws::Session against a scripted Exchange (tests/support/scripted_exchange.hpp): no sockets, no
+// worker. read_raw() hands out one scripted chunk per call and reports a timeout when the script is
+// exhausted, which drives the ping / ping-timeout logic deterministically.
 #include "ws/session.hpp"
 
 #include "io/worker.hpp"
+#include "support/scripted_exchange.hpp"
 #include "ws/topics.hpp"
 
 #include <gtest/gtest.h>
@@ -15,64 +16,6 @@
 
 namespace gannet::ws {
 namespace {
-
-Task<std::optional<std::string_view>> ready_view(std::optional<std::string_view> v) {
-    co_return v;
-}
-Task<bool> ready_bool(bool b) {
-    co_return b;
-}
-Task<void> ready_void() {
-    co_return;
-}
-
-class ScriptedTransport final : public detail::Transport {
-  public:
-    std::deque<std::string> script;  // one chunk per read_raw()
-    std::string pending;             // handed out, not consumed
-    std::string written;
-    bool timed = false;
-    bool gone = false;
-
-    Task<std::optional<std::string_view>> read_body() { return ready_view(std::nullopt); }
-    int body_error() const noexcept { return 0; }
-    void set_body_limit(std::uint64_t) noexcept {}
-    Task<bool> write(std::string_view bytes) {
-        written.append(bytes);
-        return ready_bool(!gone);
-    }
-    /// Takes at most `direct_limit` bytes at once, like a socket whose buffer is nearly full.
-    std::size_t write_now(std::string_view head, std::string_view body,
-                          std::string_view tail = {}) noexcept {
-        if (gone) return 0;
-        std::string all = std::string(head) + std::string(body) + std::string(tail);
-        std::size_t n = std::min(all.size(), direct_limit);
-        written.append(all, 0, n);
-        return n;
-    }
-    std::size_t direct_limit = static_cast<std::size_t>(-1);
-    Task<bool> send_file(int, std::uint64_t, std::uint64_t) { return ready_bool(false); }
-    bool closed() const noexcept { return gone; }
-    bool draining() const noexcept { return false; }
-    Task<std::optional<std::string_view>> read_raw(std::uint64_t, bool more) {
-        timed = false;
-        if (!pending.empty() && !more) return ready_view(std::string_view(pending));
-        if (!script.empty()) {
-            pending += script.front();
-            script.pop_front();
-            return ready_view(std::string_view(pending));
-        }
-        timed = true;
-        return ready_view(std::nullopt);
-    }
-    void consume_raw(std::size_t n) noexcept { pending.erase(0, n); }
-    bool timed_out() const noexcept { return timed; }
-    Task<void> wait_closed() { return ready_void(); }
-    void close_after_response() noexcept {}
-    // No `override` in this class: the Transport interface is growing (close_now), and the
-    // fake must build against both shapes.
-    void close_now() noexcept { gone = true; }
-};
 
 std::string client_frame(Opcode op, std::string_view payload) {
     std::string out;
@@ -93,12 +36,12 @@ std::string close_payload(std::uint16_t code) {
 }
 
 struct Harness {
-    ScriptedTransport transport;
+    test::ScriptedExchange exchange;
     Request req;
     std::shared_ptr<RouteState> route = std::make_shared<RouteState>();
 
     Harness() {
-        req.attach(&transport, "test");
+        req.attach(&exchange, "test");
         route->options.ping_interval = std::chrono::milliseconds(10);
         route->app_key = this;
     }
@@ -138,21 +81,21 @@ TEST(WsSession, PingsAfterSilenceThenClosesWith1011) {
     std::string expected;
     append_ping_pong(expected, Opcode::ping, {});
     append_close_frame(expected, CloseCode::internal_error, "ping timeout");
-    EXPECT_EQ(h.transport.written, expected);
+    EXPECT_EQ(h.exchange.written, expected);
     EXPECT_EQ(s->close_code(), 1011);
 }
 
 TEST(WsSession, EchoThenCloseHandshake) {
     Harness h;
-    h.transport.script.push_back(client_frame(Opcode::text, "hi"));
-    h.transport.script.push_back(client_frame(Opcode::binary, std::string("\0\1", 2)));
-    h.transport.script.push_back(client_frame(Opcode::close, close_payload(4000)));
+    h.exchange.script.push_back(client_frame(Opcode::text, "hi"));
+    h.exchange.script.push_back(client_frame(Opcode::binary, std::string("\0\1", 2)));
+    h.exchange.script.push_back(client_frame(Opcode::close, close_payload(4000)));
     auto s = h.run(echo);
     std::string expected;
     append_frame(expected, Opcode::text, "hi");
     append_frame(expected, Opcode::binary, std::string("\0\1", 2));
     append_close_frame(expected, static_cast<CloseCode>(4000));
-    EXPECT_EQ(h.transport.written, expected);
+    EXPECT_EQ(h.exchange.written, expected);
     EXPECT_EQ(s->close_code(), 4000);
 }
 
@@ -161,40 +104,40 @@ TEST(WsSession, EchoThenCloseHandshake) {
 TEST(WsSession, PartialDirectSendQueuesTheRestInOrder) {
     for (std::size_t limit : {0u, 1u, 3u, 5u}) {
         Harness h;
-        h.transport.direct_limit = limit;
-        h.transport.script.push_back(client_frame(Opcode::text, "hello"));
-        h.transport.script.push_back(client_frame(Opcode::text, "again"));
-        h.transport.script.push_back(client_frame(Opcode::close, close_payload(1000)));
+        h.exchange.direct_limit = limit;
+        h.exchange.script.push_back(client_frame(Opcode::text, "hello"));
+        h.exchange.script.push_back(client_frame(Opcode::text, "again"));
+        h.exchange.script.push_back(client_frame(Opcode::close, close_payload(1000)));
         auto s = h.run(echo);
         std::string expected;
         append_frame(expected, Opcode::text, "hello");
         append_frame(expected, Opcode::text, "again");
         append_close_frame(expected, CloseCode::normal);
-        EXPECT_EQ(h.transport.written, expected) << "direct_limit " << limit;
+        EXPECT_EQ(h.exchange.written, expected) << "direct_limit " << limit;
     }
 }
 
 TEST(WsSession, PingIsAnsweredAndDataResetsTheSilence) {
     Harness h;
-    h.transport.script.push_back(client_frame(Opcode::ping, "abc"));
-    h.transport.script.push_back(client_frame(Opcode::close, {}));
+    h.exchange.script.push_back(client_frame(Opcode::ping, "abc"));
+    h.exchange.script.push_back(client_frame(Opcode::close, {}));
     auto s = h.run(drain);
     std::string expected;
     append_ping_pong(expected, Opcode::pong, "abc");
     append_close_frame(expected, CloseCode::no_status);
-    EXPECT_EQ(h.transport.written, expected);
+    EXPECT_EQ(h.exchange.written, expected);
     EXPECT_EQ(s->close_code(), 1005);
 }
 
 TEST(WsSession, HandlerExceptionClosesWith1011) {
     Harness h;
     h.route->options.ping_interval = std::chrono::milliseconds(0);
-    h.transport.script.push_back(client_frame(Opcode::text, "boom"));
-    h.transport.script.push_back(client_frame(Opcode::close, close_payload(1000)));
+    h.exchange.script.push_back(client_frame(Opcode::text, "boom"));
+    h.exchange.script.push_back(client_frame(Opcode::close, close_payload(1000)));
     auto s = h.run(thrower);
     std::string expected;
     append_close_frame(expected, CloseCode::internal_error);
-    EXPECT_EQ(h.transport.written, expected);
+    EXPECT_EQ(h.exchange.written, expected);
     EXPECT_EQ(s->close_code(), 1011);
 }
 
@@ -202,14 +145,14 @@ TEST(WsSession, ProtocolErrorClosesWith1002AndStopsReading) {
     Harness h;
     std::string bad = client_frame(Opcode::text, "x");
     bad[0] = static_cast<char>(bad[0] | 0x20);  // RSV2
-    h.transport.script.push_back(bad + client_frame(Opcode::text, "never"));
+    h.exchange.script.push_back(bad + client_frame(Opcode::text, "never"));
     auto s = h.run(echo);
     std::string expected;
     append_close_frame(expected, CloseCode::protocol_error, "");
     // The reason text is the decoder's; compare the opcode and code only.
-    ASSERT_GE(h.transport.written.size(), 4u);
-    EXPECT_EQ(static_cast<unsigned char>(h.transport.written[0]), 0x88);
-    EXPECT_EQ(h.transport.written.substr(2, 2), close_payload(1002));
+    ASSERT_GE(h.exchange.written.size(), 4u);
+    EXPECT_EQ(static_cast<unsigned char>(h.exchange.written[0]), 0x88);
+    EXPECT_EQ(h.exchange.written.substr(2, 2), close_payload(1002));
     EXPECT_EQ(s->close_code(), 1002);
 }
 
@@ -217,7 +160,7 @@ TEST(WsSession, ProtocolErrorClosesWith1002AndStopsReading) {
 // through the mailbox). Subscribers leave during a pass, before and after their turn; a second
 // message published during the pass joins it.
 struct Subscriber {
-    ScriptedTransport transport;
+    test::ScriptedExchange exchange;
     Request req;
     std::shared_ptr<Session> session;
 };
@@ -240,8 +183,8 @@ void run_pass_scenario(bool second_message, std::vector<std::string>& got) {
     std::function<void()> until_done = [&] {
         ++rounds;
         // Done once the last subscriber has the last message (the pass ends there).
-        bool done = subs.back()->transport.written.find(second_message ? "two" : "one") !=
-                    std::string::npos;
+        bool done =
+            subs.back()->exchange.written.find(second_message ? "two" : "one") != std::string::npos;
         if (done || rounds > 1000) {
             w.stop();
         } else {
@@ -251,15 +194,15 @@ void run_pass_scenario(bool second_message, std::vector<std::string>& got) {
     w.post([&] {
         for (std::size_t i = 0; i < n; ++i) {
             auto sub = std::make_unique<Subscriber>();
-            sub->req.attach(&sub->transport, "test");
+            sub->req.attach(&sub->exchange, "test");
             sub->session = std::make_shared<Session>(sub->req, route, "", std::nullopt);
             sub->session->subscribe("t");
             subs.push_back(std::move(sub));
         }
         topics_deliver(&key, "t", std::make_shared<const std::string>(published("one")));
         // The first slice (subscribers 0-2) is done; the rest wait for the loop.
-        EXPECT_EQ(subs[0]->transport.written, published("one"));
-        EXPECT_EQ(subs[3]->transport.written, "");
+        EXPECT_EQ(subs[0]->exchange.written, published("one"));
+        EXPECT_EQ(subs[3]->exchange.written, "");
         subs[1]->session->unsubscribe("t");  // already served: a hole
         subs[5]->session->unsubscribe("t");  // not yet served: never gets it
         if (second_message) {
@@ -271,7 +214,7 @@ void run_pass_scenario(bool second_message, std::vector<std::string>& got) {
     topics_set_slice(1024);
     for (auto& sub : subs) {
         sub->session->unsubscribe("t");
-        got.push_back(sub->transport.written);
+        got.push_back(sub->exchange.written);
     }
     EXPECT_LT(rounds, 1000);
 }

@@ -1,0 +1,114 @@
+#include "io/stream.hpp"
+
+#include <utility>
+
+namespace gannet::io {
+
+Stream::Slot::Slot(Stream* s) noexcept : TimerNode(&Stream::on_timeout), owner(s) {}
+
+Stream::Stream() noexcept : read_slot_(this), write_slot_(this), hangup_slot_(this) {}
+
+Stream::~Stream() = default;
+
+IoResult Stream::sendfile(int, std::uint64_t&, std::size_t) noexcept {
+    return {0, IoError::file};  // only streams that say can_sendfile() are asked
+}
+
+void Stream::cork(bool) noexcept {}
+
+Stream::Wait Stream::wait_readable(std::uint64_t timeout_ms) noexcept {
+    return Wait(*this, Wait::Kind::read, timeout_ms);
+}
+
+Stream::Wait Stream::wait_writable(std::uint64_t timeout_ms) noexcept {
+    return Wait(*this, Wait::Kind::write, timeout_ms);
+}
+
+Stream::Wait Stream::wait_hangup() noexcept {
+    return Wait(*this, Wait::Kind::hangup, 0);
+}
+
+Stream::Wait::~Wait() {
+    if (!h_) return;
+    Slot& slot = s_.slot_for(kind_);
+    if (slot.waiter == h_) {
+        (void)s_.take(slot, WaitResult::cancelled);
+        slot.waiter = {};
+    }
+}
+
+bool Stream::Wait::await_ready() const noexcept {
+    switch (kind_) {
+        case Kind::read:
+            return s_.readable();
+        case Kind::write:
+            return s_.writable();
+        case Kind::hangup:
+            return s_.state_.hangup;
+    }
+    return true;
+}
+
+void Stream::Wait::await_suspend(std::coroutine_handle<> h) noexcept {
+    Slot& slot = s_.slot_for(kind_);
+    std::coroutine_handle<>* poller_slot = &s_.state_.closer;
+    if (kind_ != Kind::hangup) {
+        Direction d = s_.blocked_on(kind_ == Kind::read ? Direction::read : Direction::write);
+        slot.parked_in = d;
+        poller_slot = &s_.parked(d);
+    }
+    slot.result = WaitResult::ready;
+    slot.waiter = h;
+    h_ = h;
+    *poller_slot = h;
+    if (ms_ > 0) slot.arm(ms_);
+}
+
+WaitResult Stream::Wait::await_resume() noexcept {
+    h_ = {};
+    Slot& slot = s_.slot_for(kind_);
+    slot.cancel();
+    slot.waiter = {};
+    return std::exchange(slot.result, WaitResult::ready);
+}
+
+std::coroutine_handle<> Stream::take(Slot& slot, WaitResult why) noexcept {
+    auto h = std::exchange(slot.waiter, {});
+    if (!h) return {};
+    auto& poller_slot = &slot == &hangup_slot_ ? state_.closer : parked(slot.parked_in);
+    if (poller_slot != h) {
+        // The poller took it already and is about to resume it: leave it to the poller.
+        slot.waiter = h;
+        return {};
+    }
+    poller_slot = {};
+    slot.cancel();
+    slot.result = why;
+    slot.waiter = h;  // await_resume() clears it
+    return h;
+}
+
+void Stream::on_timeout(detail::TimerNode* n) noexcept {
+    auto* slot = static_cast<Slot*>(n);
+    if (auto h = slot->owner->take(*slot, WaitResult::timed_out)) h.resume();
+}
+
+void Stream::cancel_read_waits() noexcept {
+    // Take every handle first: each resumed coroutine runs until it suspends again, possibly
+    // parking anew, and must not be resumed a second time by this call.
+    auto r = take(read_slot_, WaitResult::cancelled);
+    auto c = take(hangup_slot_, WaitResult::cancelled);
+    if (r) r.resume();
+    if (c) c.resume();
+}
+
+void Stream::cancel_waits() noexcept {
+    auto r = take(read_slot_, WaitResult::cancelled);
+    auto w = take(write_slot_, WaitResult::cancelled);
+    auto c = take(hangup_slot_, WaitResult::cancelled);
+    if (r) r.resume();
+    if (w) w.resume();
+    if (c) c.resume();
+}
+
+}  // namespace gannet::io
