@@ -2,6 +2,8 @@
 // Content-Length (or chunked framing) and Connection when it serializes it.
 #pragma once
 
+#include <gannet/fields.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -71,10 +73,14 @@ class Response {
     std::string_view content_type() const noexcept {
         return has_custom_type_ ? std::string_view(custom_type_) : content_type_;
     }
-    /// Extra header lines, already formatted as "Name: value\r\n".
-    std::string_view header_block() const noexcept { return headers_; }
-    /// The value of the first extra header named `name` (case-insensitive), or empty.
-    std::string_view get_header(std::string_view name) const noexcept;
+    /// The header fields added with header(), in order (Content-Type is content_type()).
+    const FieldList& headers() const noexcept { return headers_; }
+    /// The value of the first header field named `name` (case-insensitive), or empty.
+    std::string_view get_header(std::string_view name) const noexcept {
+        return headers_.get(name).value_or(std::string_view{});
+    }
+    /// Removes every header field named `name`; returns how many there were.
+    std::size_t remove_header(std::string_view name) { return headers_.remove(name); }
     bool wants_close() const noexcept { return close_; }
 
     /// Internal: the handler already wrote the response through a ResponseStream or took over
@@ -101,7 +107,7 @@ class Response {
     bool has_custom_type_ = false;
     std::string_view content_type_;  // a static literal (text(), json(), html())
     std::string custom_type_;        // set by content_type()
-    std::string headers_;
+    FieldList headers_;
     std::string heap_body_;
     char inline_[kInlineBody];
 };

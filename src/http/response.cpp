@@ -127,10 +127,7 @@ Response& Response::header(std::string_view name, std::string_view value) {
         if (http::has_token(value, "close")) close_ = true;
         return *this;
     }
-    headers_.append(name);
-    headers_ += ": ";
-    headers_.append(value);
-    headers_ += "\r\n";
+    headers_.add(name, value);
     return *this;
 }
 
@@ -173,21 +170,6 @@ Response& Response::append(std::string_view data) {
     }
     heap_body_.append(data);
     return *this;
-}
-
-std::string_view Response::get_header(std::string_view name) const noexcept {
-    std::string_view block = headers_;
-    while (!block.empty()) {
-        std::size_t eol = block.find("\r\n");
-        std::string_view line = block.substr(0, eol);
-        std::size_t colon = line.find(':');
-        if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), name)) {
-            return line.substr(colon + 2);
-        }
-        if (eol == std::string_view::npos) break;
-        block.remove_prefix(eol + 2);
-    }
-    return {};
 }
 
 HttpError::HttpError(int status)

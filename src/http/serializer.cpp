@@ -42,6 +42,15 @@ void append_number(std::uint64_t n, std::string& out) {
     out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
+void append_fields(const FieldList& fields, std::string& out) {
+    for (auto [name, value] : fields) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+}
+
 void append_common(const Response& res, const ResponseContext& ctx, std::string& out) {
     append_status_line(res.status(), out);
     out += "Server: gannet\r\nDate: ";
@@ -52,7 +61,7 @@ void append_common(const Response& res, const ResponseContext& ctx, std::string&
         out += ct;
         out += "\r\n";
     }
-    out += res.header_block();
+    append_fields(res.headers(), out);
     if (!ctx.keep_alive) {
         out += "Connection: close\r\n";
     } else if (ctx.version_minor == 0) {
@@ -98,7 +107,7 @@ void serialize_upgrade(const Response& head, std::string_view date, std::string&
     out += "Server: gannet\r\nDate: ";
     out += date;
     out += "\r\n";
-    out += head.header_block();
+    append_fields(head.headers(), out);
     out += "Connection: Upgrade\r\n\r\n";
 }
 

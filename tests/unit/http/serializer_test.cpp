@@ -92,7 +92,7 @@ TEST(Response, ConnectionCloseHeaderBecomesAFlag) {
     Response r;
     r.header("Connection", "close");
     EXPECT_TRUE(r.wants_close());
-    EXPECT_TRUE(r.header_block().empty());
+    EXPECT_TRUE(r.headers().empty());
 }
 
 TEST(Response, InlineAndHeapBodiesSurviveMovesAndCopies) {
