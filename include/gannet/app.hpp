@@ -9,7 +9,9 @@
 #include <gannet/request.hpp>
 #include <gannet/response.hpp>
 #include <gannet/response_stream.hpp>
+#include <gannet/sse.hpp>
 #include <gannet/task.hpp>
+#include <gannet/websocket.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -33,11 +35,6 @@ class EventStream;
 struct SseOptions;
 class SseChannel;
 struct StaticOptions;
-
-/// A WebSocket handler: runs for the life of the connection (see <gannet/websocket.hpp>).
-using WebSocketHandler = std::function<Task<>(Request&, WebSocket&)>;
-/// A Server-Sent Events handler: runs for the life of the stream (see <gannet/sse.hpp>).
-using SseHandler = std::function<Task<>(Request&, EventStream&)>;
 
 /// Middleware: `Task<Response> mw(Request& req, Next next)`; call `co_await next(req)` to run
 /// the rest of the chain (the onion), or return a Response without calling it.

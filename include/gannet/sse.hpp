@@ -23,11 +23,17 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 
 namespace gannet {
+
+class EventStream;
+
+/// A Server-Sent Events handler: runs for the life of the stream.
+using SseHandler = std::function<Task<>(Request&, EventStream&)>;
 
 /// One event. Every field may be empty. `data` may hold several lines (split on CRLF, CR or
 /// LF into several `data:` lines; the client joins them with LF). `event` and `id` must not

@@ -35,6 +35,10 @@
 namespace gannet {
 
 class App;
+class WebSocket;
+
+/// A WebSocket handler: runs for the life of the connection.
+using WebSocketHandler = std::function<Task<>(Request&, WebSocket&)>;
 
 namespace ws {
 class Session;

@@ -14,7 +14,6 @@
 #include "io/prefetch.hpp"
 #include "sse/channel.hpp"
 
-#include <gannet/app.hpp>
 #include <gannet/detail/timer_node.hpp>
 #include <gannet/response_stream.hpp>
 #include <gannet/sse.hpp>

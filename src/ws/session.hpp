@@ -20,7 +20,6 @@
 #include "ws/frame.hpp"
 #include "ws/utf8.hpp"
 
-#include <gannet/app.hpp>
 #include <gannet/websocket.hpp>
 
 #include <coroutine>

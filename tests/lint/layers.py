@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Fails when a file includes a layer above its own (docs/architecture.md, "Layers").
+
+Layers, bottom to top: io, http, ws and sse (side by side; neither includes the other), app.
+A file under src/<layer>/ may include src/<lower or same layer>/ headers and public headers
+(<gannet/...>) of a lower or the same layer; a public header may include public headers of a
+lower or the same layer. Every public header is mapped below: a new one must be added here.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+RANK = {"io": 0, "http": 1, "ws": 2, "sse": 2, "app": 3}
+
+# The layer each public header belongs to.
+PUBLIC = {
+    "task.hpp": "io",
+    "runtime.hpp": "io",
+    "detail/timer_node.hpp": "io",
+    "log.hpp": "io",
+    "http_types.hpp": "http",
+    "fields.hpp": "http",
+    "url.hpp": "http",
+    "cookie.hpp": "http",
+    "detail/route_param.hpp": "http",
+    "response.hpp": "http",
+    "request.hpp": "http",
+    "response_stream.hpp": "http",
+    "body.hpp": "http",
+    "multipart.hpp": "http",
+    "static_files.hpp": "http",
+    "websocket.hpp": "ws",
+    "sse.hpp": "sse",
+    "app.hpp": "app",
+    "middleware.hpp": "app",
+    "json.hpp": "app",
+    "gannet.hpp": "app",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+
+
+def layer_of_include(kind, target):
+    if kind == "<" and target.startswith("gannet/"):
+        name = target[len("gannet/"):]
+        return PUBLIC.get(name, "?" + name)
+    if kind == '"':
+        top = target.split("/", 1)[0]
+        if top in RANK:
+            return top
+    return None  # system, third-party or test headers
+
+
+def check(path, own):
+    errors = []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for m in INCLUDE.finditer(text):
+        layer = layer_of_include(m.group(1), m.group(2))
+        if layer is None:
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        where = f"{path.relative_to(ROOT)}:{line}"
+        if layer.startswith("?"):
+            errors.append(f"{where}: public header {m.group(2)} has no layer in tests/lint/layers.py")
+        elif RANK[layer] > RANK[own] or (RANK[layer] == RANK[own] and layer != own):
+            errors.append(f"{where}: {own} includes {m.group(2)} ({layer})")
+    return errors
+
+
+def main():
+    errors = []
+    for layer in RANK:
+        for path in sorted((ROOT / "src" / layer).glob("*.[ch]pp")):
+            errors += check(path, layer)
+    for path in sorted((ROOT / "include" / "gannet").rglob("*.hpp")):
+        name = path.relative_to(ROOT / "include" / "gannet").as_posix()
+        own = PUBLIC.get(name)
+        if own is None:
+            errors.append(f"{path.relative_to(ROOT)}: no layer in tests/lint/layers.py")
+            continue
+        errors += check(path, own)
+    unknown = [p for p in (ROOT / "src").iterdir() if p.is_dir() and p.name not in RANK]
+    errors += [f"src/{p.name}/: a folder with no layer in tests/lint/layers.py" for p in unknown]
+    for e in errors:
+        print(e)
+    print(f"layers: {len(errors)} upward include(s)" if errors else "layers: ok")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
