@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,9 +27,13 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -173,6 +178,49 @@ void add_cache_headers(Response& r, const StaticOptions& o, std::string_view eta
     }
 }
 
+// A multipart boundary nobody can predict, so that no file can be made to contain it (RFC
+// 2046 5.1.1): 64 random bits from getrandom(2), which does not block once the system's pool
+// is initialised (long before a server answers requests).
+std::string make_boundary() {
+    std::uint64_t bits = 0;
+    if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bits)) {
+        // Only before the kernel's pool is initialised (early boot): differs per response
+        // at least, which is all a boundary strictly needs when no file contains it.
+        thread_local std::uint64_t counter = 0;
+        bits = static_cast<std::uint64_t>(::time(nullptr)) * 0x9E3779B97F4A7C15ULL + ++counter;
+    }
+    char buf[32];
+    const int n =
+        std::snprintf(buf, sizeof buf, "gannet-%016llx", static_cast<unsigned long long>(bits));
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Sends a file response: `out` (its serialized head), then for each of `ranges` the part's head
+// (multipart only) and the file's bytes, then the closing delimiter. The one place where static
+// files write to the connection; false once the client is gone.
+Task<bool> send_file_response(detail::Transport* t, std::string out, int fd,
+                              std::span<const http::ByteRange> ranges,
+                              const http::MultipartRanges* multipart, bool head_only) {
+    if (!head_only) {
+        for (std::size_t i = 0; i < ranges.size(); ++i) {
+            if (multipart != nullptr) out += multipart->heads[i];
+            if (!out.empty()) {
+                bool ok = co_await t->write(out);
+                if (!ok) co_return false;
+                out.clear();
+            }
+            if (ranges[i].length > 0) {
+                bool sent = co_await t->send_file(fd, ranges[i].first, ranges[i].length);
+                if (!sent) co_return false;
+            }
+        }
+        if (multipart != nullptr) out = multipart->tail;
+    }
+    if (out.empty()) co_return true;
+    bool ok = co_await t->write(out);
+    co_return ok;
+}
+
 Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req) {
     const StaticOptions& opt = st->options;
     std::string_view raw = req.path().substr(st->prefix.size());
@@ -217,7 +265,7 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
                             req.header("Range"),
                             req.header("If-Range")};
     http::FileValidators val{size, sb.st_mtim.tv_sec, opt.last_modified, etag};
-    http::StaticDecision d = http::evaluate_conditionals(cond, val);
+    http::StaticDecision d = http::evaluate_conditionals(cond, val, opt.max_ranges);
 
     if (d.status == 304) {
         Response r(304);
@@ -233,14 +281,27 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
 
     detail::Transport* t = req.transport();
     if (t == nullptr) co_return Response::status_only(500);
+    const std::string_view type = http::mime_type(rel);
     Response meta(d.status);
-    meta.content_type(http::mime_type(rel));
     add_cache_headers(meta, opt, etag, sb);
-    meta.header("Accept-Ranges", "bytes");
-    if (d.status == 206) {
-        meta.header("Content-Range", "bytes " + std::to_string(d.range.first) + "-" +
-                                         std::to_string(d.range.first + d.range.length - 1) + "/" +
-                                         std::to_string(size));
+    meta.header("Accept-Ranges", opt.max_ranges == 0 ? "none" : "bytes");
+    std::uint64_t length = d.range.length;
+    std::span<const http::ByteRange> ranges(&d.range, 1);
+    std::optional<http::MultipartRanges> multipart;
+    if (!d.ranges.empty()) {
+        // Several ranges: one body of parts, each with its own Content-Type and Content-Range,
+        // and no Content-Range in the head (RFC 9110 14.6, 15.3.7.2).
+        multipart = http::plan_multipart(d.ranges, size, type, make_boundary());
+        meta.content_type(multipart->content_type);
+        length = multipart->content_length;
+        ranges = d.ranges;
+    } else {
+        meta.content_type(type);
+        if (d.status == 206) {
+            meta.header("Content-Range", "bytes " + std::to_string(d.range.first) + "-" +
+                                             std::to_string(d.range.first + d.range.length - 1) +
+                                             "/" + std::to_string(size));
+        }
     }
     const auto& h = req.head();
     bool head_only = h.method == "HEAD";
@@ -248,12 +309,9 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
     if (!keep) t->close_after_response();
     http::ResponseContext ctx{http::current_date(), head_only, keep, h.version_minor};
     std::string out;
-    http::serialize_head(meta, ctx, d.range.length, out);
-    bool ok = co_await t->write(out);
-    if (ok && !head_only && d.range.length > 0) {
-        bool sent = co_await t->send_file(file.fd.get(), d.range.first, d.range.length);
-        ok = sent;
-    }
+    http::serialize_head(meta, ctx, length, out);
+    bool ok = co_await send_file_response(t, std::move(out), file.fd.get(), ranges,
+                                          multipart ? &*multipart : nullptr, head_only);
     if (!ok) t->close_after_response();
     co_return Response::already_sent();
 }
