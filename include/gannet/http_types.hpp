@@ -28,14 +28,15 @@ struct RequestHead {
     std::string_view path;    ///< origin-form: target up to '?'; absolute-form: the path part
                               ///< ("/" when empty); asterisk-form: "*"
     std::string_view query;   ///< after the first '?', without it; empty when there is none
-    std::uint8_t version_minor = 1;  ///< 0 or 1 (HTTP/1.0 or HTTP/1.1)
+    std::uint8_t version_minor = 1;  ///< 0 or 1 (HTTP/1.0 or HTTP/1.1; HTTP/1.2-1.9 give 1)
     std::vector<Header> headers;     ///< every field, in order received
     BodyKind body_kind = BodyKind::none;
     std::uint64_t content_length = 0;  ///< meaningful when body_kind == length
     bool keep_alive = true;            ///< from the version and the Connection header
     bool expect_continue = false;      ///< HTTP/1.1 request with "Expect: 100-continue"
     bool upgrade = false;              ///< "Connection: upgrade" token and an Upgrade header
-    std::string_view host;             ///< the Host field value (empty for HTTP/1.0 without one)
+    std::string_view host;  ///< absolute-form: the target's authority; else the Host field
+                            ///< value (empty when it is empty, or for HTTP/1.0 without one)
 
     /// Resets every member but keeps the capacity of `headers`, so parsing allocates nothing
     /// in steady state.

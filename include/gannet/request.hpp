@@ -61,8 +61,11 @@ class Request {
     std::string_view path() const noexcept { return head_.path; }
     /// The raw query string, without '?'.
     std::string_view query_string() const noexcept { return head_.query; }
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (also for HTTP/1.2 to 1.9, served as 1.1: RFC 9110 2.5).
     int version_minor() const noexcept { return head_.version_minor; }
+    /// The authority the request was sent to: the Host field, or the target's authority when
+    /// the target is an absolute URI. Empty when the client sent an empty Host (valid, RFC
+    /// 9110 7.2) or none (HTTP/1.0): use the server's own default name then (RFC 9112 3.3).
     std::string_view host() const noexcept { return head_.host; }
 
     /// The first header named `name` (case-insensitive), or nullopt.

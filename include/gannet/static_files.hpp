@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -43,6 +44,13 @@ struct StaticOptions {
     /// Follow symlinks whose target stays inside the directory; when false, any symlink on the
     /// path answers 404. Symlinks leading outside the directory are never followed.
     bool follow_symlinks = true;
+    /// The most ranges one Range header may ask for. A request for several ranges is answered
+    /// 206 with a multipart/byteranges body (RFC 9110 14.6); overlapping ranges, adjacent ones
+    /// and ones less than 80 bytes apart are sent as one part, so no byte is sent twice. A
+    /// Range header with more ranges than this is ignored: the whole file is sent (200), as
+    /// Apache does past MaxRanges and nginx past max_ranges. 0 turns range requests off
+    /// (Accept-Ranges: none).
+    std::size_t max_ranges = 64;
     /// Run open(2) and fstat(2) on the blocking pool (gannet::offload) instead of on the
     /// worker. Off by default: for files in the page cache the two calls take a few
     /// microseconds, less than the hand-off; turn it on for slow or network file systems.

@@ -72,6 +72,19 @@ AppCore::AppCore() {
         r.header("Allow", router_.allowed_methods(req.path()));
         return r;
     };
+    // CONNECT asks for a tunnel to the authority in its target (RFC 9110 9.3.6), not for a
+    // resource of ours, and no route can take it (routes are paths; the Router refuses CONNECT).
+    // So the method is one this server does not implement for any resource: 501 (RFC 9110
+    // 15.6.2, and 9.1: "not implemented" SHOULD be 501). A 405 would need an Allow listing the
+    // target resource's methods, and a host:port names no resource here. The connection is
+    // closed after it: a client may send tunnel bytes (a TLS ClientHello) right behind the
+    // request without waiting for the answer, and those must not be parsed as HTTP.
+    not_implemented_.layers = {global};
+    not_implemented_.endpoint.sync = [](Request&) {
+        Response r = Response::status_only(501);
+        r.close();
+        return r;
+    };
     options_.layers = {global};
     options_.endpoint.sync = [this](Request& req) {
         Response r(204);
@@ -195,15 +208,19 @@ bool AppCore::handle(Request& req, Response& res, Task<Response>& task) {
     }
     std::uint32_t id = 0;
     const Route* route = &not_found_;
-    switch (router_.match(head.method, head.path, id, req.params())) {
-        case MatchKind::found:
-            route = routes_[id].get();
-            break;
-        case MatchKind::method_not_allowed:
-            route = head.method == "OPTIONS" ? &options_ : &not_allowed_;
-            break;
-        case MatchKind::not_found:
-            break;
+    if (head.method == "CONNECT") {
+        route = &not_implemented_;  // its target is host:port, which no route can match
+    } else {
+        switch (router_.match(head.method, head.path, id, req.params())) {
+            case MatchKind::found:
+                route = routes_[id].get();
+                break;
+            case MatchKind::method_not_allowed:
+                route = head.method == "OPTIONS" ? &options_ : &not_allowed_;
+                break;
+            case MatchKind::not_found:
+                break;
+        }
     }
     if (!prepare_body(*route, req, res)) return true;
     if (route->endpoint.sync && !has_middleware(*route)) {

@@ -61,6 +61,7 @@ class AppCore final : public http::Service {
     std::vector<std::unique_ptr<Route>> routes_;
     Route not_found_;
     Route not_allowed_;
+    Route not_implemented_;  // CONNECT: 501
     Route options_;
     http::ServerLimits limits_;
 

@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,9 +27,13 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -173,6 +178,43 @@ void add_cache_headers(Response& r, const StaticOptions& o, std::string_view eta
     }
 }
 
+// A multipart boundary nobody can predict, so that no file can be made to contain it (RFC
+// 2046 5.1.1): 64 random bits from getrandom(2), which does not block once the system's pool
+// is initialised (long before a server answers requests).
+std::string make_boundary() {
+    std::uint64_t bits = 0;
+    if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bits)) {
+        // Only before the kernel's pool is initialised (early boot): differs per response
+        // at least, which is all a boundary strictly needs when no file contains it.
+        thread_local std::uint64_t counter = 0;
+        bits = static_cast<std::uint64_t>(::time(nullptr)) * 0x9E3779B97F4A7C15ULL + ++counter;
+    }
+    char buf[32];
+    const int n =
+        std::snprintf(buf, sizeof buf, "gannet-%016llx", static_cast<unsigned long long>(bits));
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Sends a file response's body through the exchange (which frames it and leaves it out for
+// HEAD): for each of `ranges` the part's head (multipart only) and the file's bytes, then the
+// closing delimiter. The one place where static files write; false once the client is gone.
+Task<bool> send_file_body(http::Exchange* t, int fd, std::span<const http::ByteRange> ranges,
+                          const http::MultipartRanges* multipart) {
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        if (multipart != nullptr) {
+            bool ok = co_await t->write_body(multipart->heads[i]);
+            if (!ok) co_return false;
+        }
+        bool sent = co_await t->send_file(fd, ranges[i].first, ranges[i].length);
+        if (!sent) co_return false;
+    }
+    if (multipart != nullptr) {
+        bool ok = co_await t->write_body(multipart->tail);
+        if (!ok) co_return false;
+    }
+    co_return co_await t->finish();
+}
+
 Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req) {
     const StaticOptions& opt = st->options;
     std::string_view raw = req.path().substr(st->prefix.size());
@@ -217,7 +259,7 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
                             req.header("Range"),
                             req.header("If-Range")};
     http::FileValidators val{size, sb.st_mtim.tv_sec, opt.last_modified, etag};
-    http::StaticDecision d = http::evaluate_conditionals(cond, val);
+    http::StaticDecision d = http::evaluate_conditionals(cond, val, opt.max_ranges);
 
     if (d.status == 304) {
         Response r(304);
@@ -233,20 +275,32 @@ Task<Response> serve_static(std::shared_ptr<const StaticState> st, Request& req)
 
     http::Exchange* t = req.exchange();
     if (t == nullptr) co_return Response::status_only(500);
+    const std::string_view type = http::mime_type(rel);
     Response meta(d.status);
-    meta.content_type(http::mime_type(rel));
     add_cache_headers(meta, opt, etag, sb);
-    meta.header("Accept-Ranges", "bytes");
-    if (d.status == 206) {
-        meta.header("Content-Range", "bytes " + std::to_string(d.range.first) + "-" +
-                                         std::to_string(d.range.first + d.range.length - 1) + "/" +
-                                         std::to_string(size));
+    meta.header("Accept-Ranges", opt.max_ranges == 0 ? "none" : "bytes");
+    std::uint64_t length = d.range.length;
+    std::span<const http::ByteRange> ranges(&d.range, 1);
+    std::optional<http::MultipartRanges> multipart;
+    if (!d.ranges.empty()) {
+        // Several ranges: one body of parts, each with its own Content-Type and Content-Range,
+        // and no Content-Range in the head (RFC 9110 14.6, 15.3.7.2).
+        multipart = http::plan_multipart(d.ranges, size, type, make_boundary());
+        meta.content_type(multipart->content_type);
+        length = multipart->content_length;
+        ranges = d.ranges;
+    } else {
+        meta.content_type(type);
+        if (d.status == 206) {
+            meta.header("Content-Range", "bytes " + std::to_string(d.range.first) + "-" +
+                                             std::to_string(d.range.first + d.range.length - 1) +
+                                             "/" + std::to_string(size));
+        }
     }
     // The exchange frames it (Content-Length, no body for HEAD) and sends the file with
     // sendfile(2) where the stream allows.
-    t->start_response(meta, d.range.length);
-    bool ok = co_await t->send_file(file.fd.get(), d.range.first, d.range.length);
-    if (ok) co_await t->finish();
+    t->start_response(meta, length);
+    co_await send_file_body(t, file.fd.get(), ranges, multipart ? &*multipart : nullptr);
     co_return Response::already_sent();
 }
 

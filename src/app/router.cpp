@@ -504,6 +504,13 @@ void Router::add(std::string_view method, std::string_view pattern, std::uint32_
         throw RouteError("invalid route method \"" + printable(method) + "\" for \"" +
                          printable(pattern) + "\": expected an uppercase token such as GET");
     }
+    if (method == "CONNECT") {
+        // Its request-target is host:port (RFC 9110 9.3.6), never a path: such a route could
+        // never match. The App answers CONNECT with 501.
+        throw RouteError("CONNECT \"" + printable(pattern) +
+                         "\": CONNECT routes are not supported (the target of a CONNECT request "
+                         "is host:port, not a path; the server answers CONNECT with 501)");
+    }
     ParsedPattern parsed = parse_pattern(method, pattern);
     if (!impl_) impl_ = std::make_unique<Impl>();  // a moved-from router is usable again
 

@@ -23,6 +23,7 @@
 //   text and the same parameter kinds and constraints in the same places; names do not count.
 // - At most 32 parameters per pattern (the search keeps their values in a stack buffer).
 // - Methods are RFC 9110 tokens without lowercase letters ("get" is rejected as a likely typo).
+//   CONNECT is refused: its target is host:port, which no path pattern matches.
 // - Regex constraints use std::regex (ECMAScript, compiled once in add()); matching a regex
 //   segment may allocate inside the standard library, and a segment longer than 1024 bytes
 //   never matches a regex (libstdc++ recurses per byte). Static, int and plain segments never

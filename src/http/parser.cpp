@@ -393,10 +393,11 @@ ParseResult RequestParser::parse(std::string_view buffer, RequestHead& out) cons
     }
     const unsigned char major = b[version_begin + 5];
     const unsigned char minor = b[version_begin + 7];
-    // Only 1.0 and 1.1. A well-formed other version (2.0, 3.0, 0.9, and 1.2 too: no HTTP/1.x
-    // beyond 1.1 exists, so we do not guess it is compatible) is 505.
-    if (major != '1' || minor > '1') return fail(505, "unsupported HTTP version");
-    out.version_minor = static_cast<std::uint8_t>(minor - '0');
+    // Another major version (0.9, 2.0, 3.0: a different protocol in HTTP/1 syntax) is 505.
+    // A higher minor version of ours is processed as the highest one we implement (RFC 9110
+    // 2.5: minor versions are compatible), so HTTP/1.2 to HTTP/1.9 are served as HTTP/1.1.
+    if (major != '1') return fail(505, "unsupported HTTP version");
+    out.version_minor = minor == '0' ? 0 : 1;
 
     // --- Request-target form (RFC 9112 3.2).
     std::string_view target_host;  // the authority of an absolute-form target
@@ -529,15 +530,19 @@ ParseResult RequestParser::parse(std::string_view buffer, RequestHead& out) cons
 
     // --- Semantics of the whole head. Order: 400s, then 501, then 417.
     const bool http11 = out.version_minor == 1;
+    // RFC 9112 3.2: missing (HTTP/1.1), repeated or invalid Host is 400, whatever the target
+    // form: a client sends Host with an absolute-form target too, and a proxy in front may have
+    // routed by it. An empty value is valid (RFC 9110 7.2: uri-host may be an empty reg-name);
+    // the target URI then gets the server's default authority (RFC 9112 3.3), and req.host()
+    // is empty. nginx refuses an empty Host; Node and the RFC do not.
     if (fields.host_count > 1) return fail(400, "repeated Host");
     if (fields.host_count == 0) {
-        if (http11) return fail(400, "missing Host");  // RFC 9112 3.2
-    } else if (!valid_authority(fields.host, false)) {
-        // Also refuses an empty Host, which RFC 9112 3.2 allows for URIs without authority;
-        // http(s) URIs always have one, and nginx refuses it too.
+        if (http11) return fail(400, "missing Host");
+    } else if (!fields.host.empty() && !valid_authority(fields.host, false)) {
         return fail(400, "invalid Host");
     }
-    // RFC 9112 3.2.2: the target's authority wins over the Host field in absolute-form.
+    // RFC 9112 3.2.2: in absolute-form the target's authority is used and the Host field's
+    // value ignored (once checked above).
     out.host = absolute_form ? target_host : fields.host;
 
     if (fields.has(Fields::kTe)) {

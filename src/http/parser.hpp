@@ -31,11 +31,14 @@ struct ParseResult {
 /// Strictness follows DESIGN.md section 5 (the strictest of nginx, llhttp and Go is the floor).
 ///
 /// Choices where the RFCs leave room: up to four empty lines (8 bytes) before the request line
-/// are skipped and count toward max_header_bytes; bare LF is never a line ending; only
-/// HTTP/1.0 and HTTP/1.1 are accepted (other well-formed versions, 1.2 included, get 505);
-/// "Content-Length: 0" gives BodyKind::none; repeated Content-Length is 400 even when equal;
-/// Transfer-Encoding not ending in chunked is 400, other codings before a final chunked 501;
-/// an empty or malformed Host is 400; absolute-form accepts only http and https.
+/// are skipped and count toward max_header_bytes; bare LF is never a line ending; HTTP/1.2 to
+/// HTTP/1.9 are processed as HTTP/1.1 (RFC 9110 2.5) and other well-formed major versions
+/// (0.9, 2.0, 3.0) get 505; "Content-Length: 0" gives BodyKind::none; repeated Content-Length
+/// is 400 even when equal; Transfer-Encoding not ending in chunked is 400, other codings
+/// before a final chunked 501; a missing (HTTP/1.1), repeated or malformed Host is 400 in
+/// every target form, an empty Host is valid (RFC 9110 7.2); absolute-form accepts only http
+/// and https, and its authority, not Host, becomes RequestHead::host; authority-form is taken
+/// only with CONNECT (a port required) and CONNECT only with it.
 class RequestParser {
   public:
     explicit RequestParser(ParserLimits limits = {}) noexcept : limits_(limits) {}

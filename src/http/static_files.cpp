@@ -4,6 +4,7 @@
 
 #include <gannet/url.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -98,58 +99,149 @@ std::optional<StaticPath> normalize_static_path(std::string_view raw) {
     return out;
 }
 
-RangeResult parse_range(std::string_view header, std::uint64_t size) {
+namespace {
+
+enum class SpecKind { invalid, unsatisfiable, satisfiable };
+
+// One byte-range-spec or suffix-range (RFC 9110 14.1.1) against `size`, as first..last.
+SpecKind parse_range_spec(std::string_view spec, std::uint64_t size, std::uint64_t& first,
+                          std::uint64_t& last) noexcept {
+    const std::size_t dash = spec.find('-');
+    if (dash == std::string_view::npos) return SpecKind::invalid;
+    const std::string_view a = spec.substr(0, dash);
+    const std::string_view b = spec.substr(dash + 1);
+    if (a.empty()) {  // suffix-range: the last n bytes
+        const auto n = parse_u64(b);
+        if (!n) return SpecKind::invalid;
+        if (*n == 0 || size == 0) return SpecKind::unsatisfiable;
+        first = size - (*n < size ? *n : size);
+        last = size - 1;
+        return SpecKind::satisfiable;
+    }
+    const auto f = parse_u64(a);
+    if (!f) return SpecKind::invalid;
+    std::uint64_t l = UINT64_MAX;
+    if (!b.empty()) {
+        const auto parsed = parse_u64(b);
+        if (!parsed || *parsed < *f) return SpecKind::invalid;
+        l = *parsed;
+    }
+    if (*f >= size) return SpecKind::unsatisfiable;
+    first = *f;
+    last = l < size ? l : size - 1;
+    return SpecKind::satisfiable;
+}
+
+// A requested range and the position of its range-spec in the header.
+struct Requested {
+    std::uint64_t first;
+    std::uint64_t last;
+    std::size_t order;
+};
+
+}  // namespace
+
+RangeResult parse_range(std::string_view header, std::uint64_t size, std::size_t max_ranges) {
     RangeResult none;
     std::string_view h = trim(header);
     std::size_t eq = h.find('=');
     if (eq == std::string_view::npos || !iequals_ascii(trim(h.substr(0, eq)), "bytes")) return none;
     std::string_view set = h.substr(eq + 1);
-    std::string_view spec;
-    int count = 0;
+
+    // The usual request is one range: that path allocates nothing.
+    Requested one{};
+    std::vector<Requested> many;
+    std::size_t specs = 0;
+    std::size_t satisfiable = 0;
     while (!set.empty()) {
-        std::size_t comma = set.find(',');
-        std::string_view item = trim(set.substr(0, comma));
-        if (!item.empty()) {
-            spec = item;
-            ++count;
+        const std::size_t comma = set.find(',');
+        const std::string_view item = trim(set.substr(0, comma));
+        set.remove_prefix(comma == std::string_view::npos ? set.size() : comma + 1);
+        if (item.empty()) continue;  // 1#range-spec allows empty elements
+        if (++specs > max_ranges) return none;
+        Requested r{0, 0, specs};
+        const SpecKind kind = parse_range_spec(item, size, r.first, r.last);
+        if (kind == SpecKind::invalid) return none;
+        if (kind == SpecKind::unsatisfiable) continue;
+        if (++satisfiable == 1) {
+            one = r;
+            continue;
         }
-        if (comma == std::string_view::npos) break;
-        set.remove_prefix(comma + 1);
+        if (many.empty()) many.push_back(one);
+        many.push_back(r);
     }
-    if (count != 1) return none;  // malformed (empty) or several ranges: the whole file
-    std::size_t dash = spec.find('-');
-    if (dash == std::string_view::npos) return none;
-    std::string_view a = spec.substr(0, dash);
-    std::string_view b = spec.substr(dash + 1);
+    if (specs == 0) return none;  // "bytes=" or "bytes=,"
     RangeResult out;
-    if (a.empty()) {
-        auto n = parse_u64(b);
-        if (!n) return none;
-        if (*n == 0 || size == 0) {
-            out.kind = RangeResult::Kind::unsatisfiable;
-            return out;
-        }
-        std::uint64_t len = *n < size ? *n : size;
-        out.kind = RangeResult::Kind::single;
-        out.range = {size - len, len};
-        return out;
-    }
-    auto first = parse_u64(a);
-    if (!first) return none;
-    std::uint64_t last = 0;
-    if (b.empty()) {
-        last = size == 0 ? 0 : size - 1;
-    } else {
-        auto l = parse_u64(b);
-        if (!l || *l < *first) return none;
-        last = *l < size ? *l : (size == 0 ? 0 : size - 1);
-    }
-    if (*first >= size) {
+    if (satisfiable == 0) {
         out.kind = RangeResult::Kind::unsatisfiable;
         return out;
     }
+    if (satisfiable > 1) {
+        // Coalesce in byte order, then put the parts back in the order requested, each where
+        // its earliest range was.
+        std::sort(many.begin(), many.end(), [](const Requested& x, const Requested& y) {
+            return x.first < y.first || (x.first == y.first && x.order < y.order);
+        });
+        std::size_t kept = 0;
+        for (std::size_t i = 1; i < many.size(); ++i) {
+            Requested& cur = many[kept];
+            const Requested& next = many[i];
+            // cur.last < size <= UINT64_MAX - 1, so cur.last + 1 cannot overflow.
+            if (next.first <= cur.last + 1 || next.first - (cur.last + 1) < kRangeCoalesceGap) {
+                cur.last = std::max(cur.last, next.last);
+                cur.order = std::min(cur.order, next.order);
+            } else {
+                many[++kept] = next;
+            }
+        }
+        many.resize(kept + 1);
+        std::sort(many.begin(), many.end(),
+                  [](const Requested& x, const Requested& y) { return x.order < y.order; });
+        if (many.size() > 1) {
+            out.kind = RangeResult::Kind::multiple;
+            out.ranges.reserve(many.size());
+            for (const Requested& r : many) out.ranges.push_back({r.first, r.last - r.first + 1});
+            return out;
+        }
+        one = many.front();
+    }
     out.kind = RangeResult::Kind::single;
-    out.range = {*first, last - *first + 1};
+    out.range = {one.first, one.last - one.first + 1};
+    return out;
+}
+
+MultipartRanges plan_multipart(const std::vector<ByteRange>& ranges, std::uint64_t size,
+                               std::string_view part_type, std::string_view boundary) {
+    MultipartRanges out;
+    out.content_type = "multipart/byteranges; boundary=";
+    out.content_type += boundary;
+    out.heads.reserve(ranges.size());
+    const std::string total = std::to_string(size);
+    for (const ByteRange& r : ranges) {
+        std::string head;
+        if (!out.heads.empty()) head += "\r\n";  // ends the previous part's bytes
+        head += "--";
+        head += boundary;
+        head += "\r\n";
+        if (!part_type.empty()) {
+            head += "Content-Type: ";
+            head += part_type;
+            head += "\r\n";
+        }
+        head += "Content-Range: bytes ";
+        head += std::to_string(r.first);
+        head += '-';
+        head += std::to_string(r.first + r.length - 1);
+        head += '/';
+        head += total;
+        head += "\r\n\r\n";
+        out.content_length += head.size() + r.length;
+        out.heads.push_back(std::move(head));
+    }
+    out.tail = "\r\n--";
+    out.tail += boundary;
+    out.tail += "--\r\n";
+    out.content_length += out.tail.size();
     return out;
 }
 
@@ -174,7 +266,8 @@ bool etag_list_matches_strong(std::string_view header, std::string_view etag) no
                          [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
 }
 
-StaticDecision evaluate_conditionals(const Conditionals& c, const FileValidators& v) {
+StaticDecision evaluate_conditionals(const Conditionals& c, const FileValidators& v,
+                                     std::size_t max_ranges) {
     StaticDecision d;
     d.range = {0, v.size};
     if (c.if_match) {
@@ -214,12 +307,21 @@ StaticDecision evaluate_conditionals(const Conditionals& c, const FileValidators
         }
     }
     if (!apply) return d;
-    RangeResult r = parse_range(*c.range, v.size);
-    if (r.kind == RangeResult::Kind::single) {
-        d.status = 206;
-        d.range = r.range;
-    } else if (r.kind == RangeResult::Kind::unsatisfiable) {
-        d.status = 416;
+    RangeResult r = parse_range(*c.range, v.size, max_ranges);
+    switch (r.kind) {
+        case RangeResult::Kind::none:
+            break;
+        case RangeResult::Kind::single:
+            d.status = 206;
+            d.range = r.range;
+            break;
+        case RangeResult::Kind::multiple:
+            d.status = 206;
+            d.ranges = std::move(r.ranges);
+            break;
+        case RangeResult::Kind::unsatisfiable:
+            d.status = 416;
+            break;
     }
     return d;
 }

@@ -2,7 +2,8 @@
 server did with a byte string.
 
 - Gannet (examples/hello), nginx (a non-root, single-process instance under a temporary
-  prefix, config in peers/nginx.conf.in) and Node.js `http` (peers/node_server.js, default
+  prefix, config in peers/nginx.conf.in, serving the directory Peer.files under /files/) and
+  Node.js `http` (peers/node_server.js, default
   llhttp settings) on 127.0.0.1.
 - exchange(port, raw) sends the bytes as one write and reports the first response's status,
   how many responses came back, and whether the server closed the connection.
@@ -198,12 +199,15 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> 
 class Peer:
     """A reference server process on 127.0.0.1."""
 
-    def __init__(self, name: str, proc: subprocess.Popen, port: int, tmp: Path | None = None):
+    def __init__(self, name: str, proc: subprocess.Popen, port: int, tmp: Path | None = None,
+                 files: Path | None = None):
         self.name = name
         self.proc = proc
         self.port = port
         self.pid = proc.pid
         self._tmp = tmp
+        #: Where files served under /files/ go (nginx only), or None.
+        self.files = files
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -241,6 +245,7 @@ def start_nginx() -> Peer:
     conf = conf.replace("@PREFIX@", str(tmp)).replace("@PORT@", str(port))
     (tmp / "nginx.conf").write_text(conf)
     (tmp / "logs").mkdir()
+    (tmp / "files").mkdir()
     log = open(tmp / "stderr.log", "wb")
     proc = subprocess.Popen(
         [exe, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
@@ -255,7 +260,7 @@ def start_nginx() -> Peer:
         proc.kill()
         proc.wait()
         raise RuntimeError(f"nginx: {e}: {(tmp / 'stderr.log').read_text()}") from None
-    return Peer("nginx", proc, port, tmp)
+    return Peer("nginx", proc, port, tmp, files=tmp / "files")
 
 
 _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")

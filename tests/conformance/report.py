@@ -87,6 +87,9 @@ def main() -> int:
         "nothing pipelined behind it. Where it rejects what both accept, the note says why.",
         f"- Result: {counts['ok']} cases as expected, {counts['known bug']} known Gannet bug(s), "
         f"{counts['FAIL']} unexpected.",
+        "- Not in this table: range requests on static files (RFC 9110 14, multipart/byteranges "
+        "and the guards against abusive range sets), compared with nginx serving the same file "
+        "in `tests/conformance/test_http_rfc9110_ranges.py`.",
     ]
     if missing:
         lines.append(f"- Missing peers (not compared): {missing}")

@@ -425,8 +425,9 @@ CASES: list[Case] = [
          why_stricter="RFC 9112 2.2 asks servers to skip at least one; Gannet skips four, "
          "more is garbage, not a client quirk."),
     # --- versions ------------------------------------------------------------------------------
-    Case("rfc9112_2_3_http_1_2", "RFC 9112 2.3", get(version=b"HTTP/1.2"), 505, "`HTTP/1.2`",
-         why_stricter="no HTTP/1.x beyond 1.1 exists; Gannet does not guess it is compatible."),
+    Case("rfc9110_2_5_http_1_2_served_as_1_1", "RFC 9110 2.5", get(version=b"HTTP/1.2"), 200,
+         "`HTTP/1.2`: a higher minor version is processed as the highest one implemented, 1.1",
+         valid=True),
     Case("rfc9112_2_3_http_2_0_is_505", "RFC 9112 2.3", get(version=b"HTTP/2.0"), 505,
          "`HTTP/2.0` in HTTP/1 syntax"),
     Case("rfc9112_2_3_http_3_0_is_505", "RFC 9112 2.3", get(version=b"HTTP/3.0"), 505, "`HTTP/3.0`"),
@@ -451,14 +452,33 @@ CASES: list[Case] = [
          400, "`Host: example.com:8x`",
          why_stricter="port = *DIGIT (RFC 3986 3.2.3); a Host that is not a valid authority "
          "is 400 (RFC 9112 3.2)."),
-    Case("rfc9112_3_2_empty_host", "RFC 9112 3.2", get(headers=b"Host:\r\n"), 400, "`Host:` (empty)",
-         why_stricter="RFC 9112 3.2 allows an empty Host only for a target URI without "
-         "authority; http(s) always has one."),
+    Case("rfc9110_7_2_empty_host_is_valid", "RFC 9110 7.2", get(headers=b"Host:\r\n"), 200,
+         "`Host:` (empty): uri-host may be empty; the server's default authority is used "
+         "(RFC 9112 3.3)", valid=True),
+    Case("rfc9110_7_2_empty_host_with_ows_is_valid", "RFC 9110 7.2", get(headers=b"Host: \r\n"),
+         200, "`Host: ` (empty after OWS)", valid=True),
+    Case("rfc9112_3_2_2_absolute_form_empty_host", "RFC 9112 3.2.2",
+         get(headers=b"Host:\r\n", target=b"http://example.com/json"), 200,
+         "absolute-form with an empty Host: the Host value is ignored", valid=True),
+    Case("rfc9112_3_2_absolute_form_missing_host", "RFC 9112 3.2",
+         get(headers=b"", target=b"http://example.com/json"), 400,
+         "absolute-form without Host in HTTP/1.1: Host is still required"),
+    Case("rfc9112_3_2_absolute_form_bad_host", "RFC 9112 3.2",
+         get(headers=b"Host: a b\r\n", target=b"http://example.com/json"), 400,
+         "absolute-form with a malformed Host: 400 even though its value would be ignored"),
     # --- request-target forms --------------------------------------------------------------------
     Case("rfc9112_3_2_4_asterisk_with_get", "RFC 9112 3.2.4", get(target=b"*"), 400,
          "`GET * HTTP/1.1` (asterisk-form is only for OPTIONS)"),
     Case("rfc9112_3_2_3_authority_form_with_get", "RFC 9112 3.2.3", get(target=b"example.com:80"),
          400, "`GET example.com:80 HTTP/1.1` (authority-form is only for CONNECT)"),
+    Case("rfc9110_9_3_6_connect_is_501", "RFC 9110 9.3.6",
+         b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501,
+         "`CONNECT example.com:443` to an origin server: 501, the method is implemented for no "
+         "resource (RFC 9110 15.6.2), then close"),
+    Case("rfc9110_9_3_6_connect_tunnel_bytes_not_parsed", "RFC 9110 9.3.6",
+         b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + GOOD, 501,
+         "bytes sent right behind a CONNECT (an optimistic tunnel) are not read as a request",
+         tags={"pipeline"}),
     Case("rfc9112_3_2_2_absolute_form_other_scheme", "RFC 9112 3.2.2",
          get(target=b"ftp://example.com/"), 400, "absolute-form with `ftp://`",
          why_stricter="an origin server, not a proxy: only http and https targets."),
@@ -576,6 +596,18 @@ def _make_test(case: Case):
 for _case in CASES:
     globals()[f"test_{_case.name}"] = _make_test(_case)
 del _case
+
+
+def test_rfc9110_2_5_response_version_is_1_1(hello):
+    """RFC 9110 2.5: a server sends the highest version it conforms to whose major version is
+    not above the request's: HTTP/1.1 to HTTP/1.2 and HTTP/1.9, with 1.1 semantics (the
+    connection persists, pipelined requests are answered in order)."""
+    out = exchange_all({"gannet": hello.port},
+                       get(version=b"HTTP/1.2") + get(target=b"/json", version=b"HTTP/1.9"))["gannet"]
+    assert out.responses == 2 and not out.closed, out.short()
+    assert out.raw.startswith(b"HTTP/1.1 200 "), out.raw[:200]
+    assert out.raw.count(b"HTTP/1.1 200 ") == 2, out.raw
+    assert out.raw.endswith(b'{"message":"Hello, World!"}'), out.raw[-200:]
 
 
 def test_rfc9112_9_3_2_nothing_after_error_on_a_later_write(hello):

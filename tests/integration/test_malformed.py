@@ -13,7 +13,7 @@ CASES = [
     ("method-with-nul", b"GE\x00T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
     ("lowercase-version", b"GET / http/1.1\r\nHost: a\r\n\r\n", 400),
     ("http-2.0", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
-    ("http-1.2", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505),
+    ("http-0.9", b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505),  # HTTP/1.2 is served as 1.1
     ("http-3.0", b"GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505),
     ("no-host-http11", b"GET / HTTP/1.1\r\nX: y\r\n\r\n", 400),
     ("two-hosts", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),

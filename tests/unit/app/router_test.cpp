@@ -519,6 +519,23 @@ TEST(RouterMethods, InvalidMethodsAreRejected) {
     EXPECT_EQ(add_error(r, "VERSION-CONTROL", "/x"), "");
 }
 
+// A CONNECT request's target is host:port (RFC 9110 9.3.6), never a path, so a CONNECT route
+// could never match: it is refused at registration rather than silently dead (and listed in
+// Allow). The App answers CONNECT itself, with 501.
+TEST(RouterMethods, ConnectRoutesAreRejected) {
+    Router r;
+    for (const std::string_view pattern : {"/", "/tunnel", "/{*rest}"}) {
+        const std::string msg = add_error(r, "CONNECT", pattern);
+        EXPECT_NE(msg.find("CONNECT routes are not supported"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(pattern), std::string::npos) << msg;
+    }
+    EXPECT_EQ(r.allowed_methods("/tunnel"), "");
+    // Nothing is left behind, and the authority-form never reaches a path route.
+    EXPECT_EQ(add_error(r, "GET", "/{*rest}"), "");
+    expect_kind(r, "CONNECT", "example.com:443", MatchKind::not_found);
+    expect_kind(r, "GET", "example.com:443", MatchKind::not_found);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Params container and storage lifetime
 

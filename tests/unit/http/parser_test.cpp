@@ -271,11 +271,12 @@ struct VersionCase {
 TEST(RequestParser, Versions) {
     const VersionCase cases[] = {
         {"HTTP/1.1", kOk},  {"HTTP/1.0", kOk}, {"HTTP/2.0", 505},  {"HTTP/3.0", 505},
-        {"HTTP/1.2", 505},  {"HTTP/1.9", 505}, {"HTTP/0.9", 505},  {"HTTP/9.9", 505},
-        {"http/1.1", 400},  {"HTTP/1", 400},   {"HTTP/1.10", 400}, {"HTTP/11", 400},
-        {"HTTP/1.", 400},   {"HTTP/1.x", 400}, {"HTTP/a.1", 400},  {"HTTP 1.1", 400},
-        {"HTTPS/1.1", 400}, {"HTTP/1,1", 400}, {"HTTP/01.1", 400}, {"Http/1.1", 400},
-        {"HTTP/2", 400},    {"", 400},         {"HTTP/1.1x", 400}, {"HTTP/+.1", 400},
+        {"HTTP/1.2", kOk},  {"HTTP/1.9", kOk}, {"HTTP/0.9", 505},  {"HTTP/9.9", 505},
+        {"HTTP/2.1", 505},  {"HTTP/0.0", 505}, {"http/1.1", 400},  {"HTTP/1", 400},
+        {"HTTP/1.10", 400}, {"HTTP/11", 400},  {"HTTP/1.", 400},   {"HTTP/1.x", 400},
+        {"HTTP/a.1", 400},  {"HTTP 1.1", 400}, {"HTTPS/1.1", 400}, {"HTTP/1,1", 400},
+        {"HTTP/01.1", 400}, {"Http/1.1", 400}, {"HTTP/2", 400},    {"", 400},
+        {"HTTP/1.1x", 400}, {"HTTP/+.1", 400},
     };
     for (const VersionCase& c : cases) {
         const std::string in = "GET / " + std::string(c.version) + "\r\nHost: h\r\n\r\n";
@@ -283,6 +284,26 @@ TEST(RequestParser, Versions) {
     }
     // An HTTP/2 preface sent to an HTTP/1 server: 505, not "asterisk needs OPTIONS".
     EXPECT_EQ(outcome("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+}
+
+// RFC 9110 2.5: a higher minor version is processed as the highest one implemented, HTTP/1.1,
+// with all of its rules (Host required, keep-alive by default, Transfer-Encoding, Expect).
+TEST(RequestParser, HigherMinorVersionIsHttp11) {
+    for (std::string_view v : {"HTTP/1.2", "HTTP/1.9"}) {
+        const std::string line = "POST / " + std::string(v);
+        const Parsed p = parse(req("Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n", line));
+        ASSERT_EQ(p.result.status, Status::complete) << v << ": " << p.result.reason;
+        EXPECT_EQ(p.head.version_minor, 1) << v;
+        EXPECT_TRUE(p.head.keep_alive) << v;
+        EXPECT_TRUE(p.head.expect_continue) << v;
+        EXPECT_EQ(p.head.body_kind, BodyKind::chunked) << v;
+        EXPECT_EQ(outcome("GET / " + std::string(v) + "\r\n\r\n"), 400) << v;  // no Host
+    }
+    // Fed a byte at a time: the slow path of the version check agrees.
+    const std::string in = req("", "GET / HTTP/1.2");
+    for (std::size_t n = 1; n < in.size(); ++n) {
+        EXPECT_EQ(outcome(in.substr(0, n)), kMore) << n;
+    }
 }
 
 // --- Line endings --------------------------------------------------------------------------
@@ -469,7 +490,6 @@ TEST(RequestParser, Host) {
     EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
     EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), 400);
     EXPECT_EQ(outcome("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
-    EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 400);
     EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);
     EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), 400);
     EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"), 400);
@@ -489,6 +509,43 @@ TEST(RequestParser, Host) {
     }
     const Parsed p = parse("GET / HTTP/1.0\r\nHost: x\r\n\r\n");
     EXPECT_EQ(p.head.host, "x");
+}
+
+// RFC 9110 7.2: Host = uri-host [ ":" port ], and uri-host may be an empty reg-name.
+TEST(RequestParser, EmptyHostIsValid) {
+    for (std::string_view in :
+         {"GET / HTTP/1.1\r\nHost:\r\n\r\n", "GET / HTTP/1.1\r\nHost: \r\n\r\n",
+          "GET / HTTP/1.1\r\nHost: \t \r\n\r\n", "GET / HTTP/1.0\r\nHost:\r\n\r\n"}) {
+        const Parsed p = parse(in);
+        ASSERT_EQ(p.result.status, Status::complete) << in << ": " << p.result.reason;
+        EXPECT_EQ(p.head.host, "");
+        EXPECT_EQ(p.head.header("Host"), "");
+    }
+    // Empty still counts as present: a second Host field is a repeat.
+    EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost:\r\nHost:\r\n\r\n"), 400);
+    EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost:\r\nHost: a\r\n\r\n"), 400);
+    // A port without a host is not an empty host.
+    EXPECT_EQ(outcome("GET / HTTP/1.1\r\nHost: :80\r\n\r\n"), 400);
+}
+
+// RFC 9112 3.2.2: with an absolute-form target the Host value is ignored (the target's authority
+// is used), but RFC 9112 3.2 still requires one, well-formed, Host field.
+TEST(RequestParser, AbsoluteFormIgnoresHostValue) {
+    for (std::string_view host : {"", "other.example", "other.example:81"}) {
+        const std::string in =
+            "GET http://api.example.com/x HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
+        const Parsed p = parse(in);
+        ASSERT_EQ(p.result.status, Status::complete) << host << ": " << p.result.reason;
+        EXPECT_EQ(p.head.host, "api.example.com") << host;
+        EXPECT_EQ(p.head.path, "/x");
+    }
+    EXPECT_EQ(outcome("GET http://h/ HTTP/1.1\r\n\r\n"), 400);                        // missing
+    EXPECT_EQ(outcome("GET http://h/ HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n"), 400);  // repeated
+    EXPECT_EQ(outcome("GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);           // malformed
+    // HTTP/1.0 needs no Host, absolute-form or not.
+    const Parsed p = parse("GET http://h:8/ HTTP/1.0\r\n\r\n");
+    ASSERT_EQ(p.result.status, Status::complete) << p.result.reason;
+    EXPECT_EQ(p.head.host, "h:8");
 }
 
 // --- Body framing --------------------------------------------------------------------------
