@@ -1,4 +1,4 @@
-// The reference app (DESIGN.md section 7): what the benchmarks, the integration tests and the
+// The reference app (docs/architecture.md, "The reference app"): what the benchmarks, the integration tests and the
 // README use. Keep these routes stable.
 //
 //   hello [--port N] [--threads N] [--host ADDR]

@@ -1,4 +1,4 @@
-// The reference app's routes (DESIGN.md section 7), shared by examples/hello and the demo:
+// The reference app's routes (docs/architecture.md, "The reference app"), shared by examples/hello and the demo:
 // keep them stable, benchmarks and tests depend on them. `GET /` is left to the caller: hello
 // answers "Hello, World!", the demo serves its page to browsers and that text to everyone else.
 #pragma once

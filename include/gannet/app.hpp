@@ -40,7 +40,7 @@ struct StaticOptions;
 /// the rest of the chain (the onion), or return a Response without calling it.
 using Middleware = std::function<Task<Response>(Request&, Next)>;
 
-/// Server configuration. Every limit and timeout of DESIGN.md section 5 is here.
+/// Server configuration. Every limit and timeout of docs/architecture.md, "HTTP rules and limits" is here.
 struct Config {
     std::string host = "0.0.0.0";
     std::uint16_t port = 8080;  ///< 0 picks a free port (see App::port())

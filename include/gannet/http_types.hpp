@@ -55,7 +55,7 @@ struct RequestHead {
     std::string_view header(std::string_view name) const noexcept;
 };
 
-/// Limits applied while parsing a request head (DESIGN.md section 5).
+/// Limits applied while parsing a request head (docs/architecture.md, "HTTP rules and limits").
 struct ParserLimits {
     std::size_t max_target = 8 * 1024;         ///< request-target bytes; beyond: 414
     std::size_t max_header_bytes = 16 * 1024;  ///< whole head incl. request line; beyond: 431

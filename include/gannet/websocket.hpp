@@ -63,7 +63,7 @@ struct TopicPolicy {
 /// thread; applies to messages published afterwards.
 void set_topic_policy(App& app, std::string_view topic, TopicPolicy policy);
 
-/// Per-route WebSocket settings (DESIGN.md section 5 gives the defaults).
+/// Per-route WebSocket settings (docs/architecture.md, "HTTP rules and limits" gives the defaults).
 struct WebSocketOptions {
     std::size_t max_message = 16 * 1024 * 1024;  ///< a bigger message closes with 1009; also
                                                  ///< bounds messages queued for receive()

@@ -1,4 +1,4 @@
-// Router implementation: one byte-level radix tree per method (DESIGN.md section 4).
+// Router implementation: one byte-level radix tree per method (docs/routing.md).
 //
 // Shape of a tree. A node is entered by consuming something from the path: the bytes of its
 // static prefix (static nodes, which may span several segments and may end mid-segment, because

@@ -1,4 +1,4 @@
-// The router: a radix tree per HTTP method over path segments (DESIGN.md section 4).
+// The router: a radix tree per HTTP method over path segments (docs/routing.md).
 //
 // Patterns: static segments, "{name}" (any non-empty segment), "{name:int}" (optional '-' and
 // decimal digits that fit in int64), "{name:<regex>}" (the whole segment must match), and a

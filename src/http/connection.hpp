@@ -27,7 +27,7 @@
 
 namespace gannet::http {
 
-/// Limits and timeouts of the server (DESIGN.md section 5); all in one place so tests can
+/// Limits and timeouts of the server (docs/architecture.md, "HTTP rules and limits"); all in one place so tests can
 /// shorten them.
 struct ServerLimits {
     ParserLimits parser;

@@ -1,5 +1,5 @@
 // HTTP dates (RFC 9110 section 5.6.7): formatting, parsing, and the per-worker cache that keeps
-// the Date header off the request path's cost (DESIGN.md section 3).
+// the Date header off the request path's cost (docs/architecture.md, "The request path").
 #pragma once
 
 #include <array>

@@ -1,7 +1,7 @@
 // HTTP/1.1 request-head parser and chunked body decoder (RFC 9112, RFC 9110).
 //
 // Strictness: where the RFCs let a recipient choose, we take the strictest answer among nginx,
-// Node's llhttp and Go's net/http (DESIGN.md section 5). Every deliberate choice is commented
+// Node's llhttp and Go's net/http (docs/architecture.md, "HTTP rules and limits"). Every deliberate choice is commented
 // where it is made.
 #include "http/parser.hpp"
 
@@ -660,7 +660,7 @@ ChunkedDecoder::Result ChunkedDecoder::next(std::string_view in) {
                     state_ = State::size_lf;
                 } else if (c == ';') {
                     // RFC 9112 7.1.1 allows BWS before ';' ("1 ;a"), but llhttp refuses it and
-                    // DESIGN.md makes the strictest peer our floor: whitespace right after the
+                    // docs/architecture.md makes the strictest peer our floor: whitespace right after the
                     // size is a 400 (so is "1 \r\n").
                     state_ = State::ext_name_start;
                     ext_bytes_ = 1;

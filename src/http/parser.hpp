@@ -28,7 +28,7 @@ struct ParseResult {
 /// grows, its start does not move). It returns `incomplete` until the head is complete, then
 /// fills `out` with views into `buffer`. It reports errors as early as it can: a bad method
 /// byte or a request line over the target limit is an error before the head is complete.
-/// Strictness follows DESIGN.md section 5 (the strictest of nginx, llhttp and Go is the floor).
+/// Strictness follows docs/architecture.md, "HTTP rules and limits" (the strictest of nginx, llhttp and Go is the floor).
 ///
 /// Choices where the RFCs leave room: up to four empty lines (8 bytes) before the request line
 /// are skipped and count toward max_header_bytes; bare LF is never a line ending; HTTP/1.2 to

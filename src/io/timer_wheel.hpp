@@ -1,4 +1,4 @@
-// A hashed timer wheel, one per worker (DESIGN.md section 2): arming, re-arming and cancelling
+// A hashed timer wheel, one per worker (docs/architecture.md, "Runtime"): arming, re-arming and cancelling
 // are O(1) list operations with no syscall, so every request can move its connection's timeout.
 #pragma once
 

@@ -1,5 +1,5 @@
 // A worker: one thread, one edge-triggered epoll loop, its own timers, sessions and mailbox
-// (DESIGN.md section 2). Nothing mutable is shared between workers; the mailbox is the only
+// (docs/architecture.md, "Runtime"). Nothing mutable is shared between workers; the mailbox is the only
 // way in from another thread.
 #pragma once
 

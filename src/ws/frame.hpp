@@ -80,7 +80,7 @@ struct FrameHeader {
 inline constexpr std::size_t kMaxFrameHeaderSize = 14;
 /// Largest control-frame payload (RFC 6455 section 5.5).
 inline constexpr std::size_t kMaxControlPayload = 125;
-/// Default frame and message size limits (DESIGN.md section 5).
+/// Default frame and message size limits (docs/architecture.md, "HTTP rules and limits").
 inline constexpr std::uint64_t kDefaultMaxFrameSize = 16 * 1024 * 1024;
 inline constexpr std::uint64_t kDefaultMaxMessageSize = 16 * 1024 * 1024;
 

@@ -73,7 +73,7 @@ BARE_LF = (
     "a peer (proxy) that does not agree on where a line ends is a request smuggling vector."
 )
 TOO_MANY = (
-    "Gannet caps the field count (100 by default, DESIGN.md 5) to bound per-request work and "
+    "Gannet caps the field count (100 by default, docs/architecture.md) to bound per-request work and "
     "memory; nginx has no count limit and Node only truncates req.headers (maxHeadersCount)."
 )
 
@@ -102,7 +102,7 @@ CASES: list[Case] = [
         chunked(b"5 ;x\r\nhello\r\n0\r\n\r\n"),
         400,
         "`5 ;x`: whitespace between the chunk size and ';'. The chunk-ext grammar has BWS "
-        "there, but llhttp rejects it, and DESIGN.md 5 makes the strictest of them "
+        "there, but llhttp rejects it, and docs/architecture.md makes the strictest of them "
         "the floor",
     ),
     Case(
@@ -351,7 +351,7 @@ CASES: list[Case] = [
          chunked(b"200000\r\n" + b"a" * 0x200000 + b"\r\n0\r\n\r\n"), 413,
          "a 2 MiB chunked body, limit 1 MiB: 413",
          why_stricter="a limit, not syntax: Gannet's buffered-body limit is 1 MiB by default "
-         "(DESIGN.md 5). Node has no body limit; nginx (client_max_body_size 1m) answered 413 "
+         "(docs/architecture.md). Node has no body limit; nginx (client_max_body_size 1m) answered 413 "
          "to the 1 GB Content-Length but passed this chunked body to the upstream here."),
     # --- field syntax -------------------------------------------------------------------------
     Case("rfc9112_5_2_obs_fold", "RFC 9112 5.2", get(headers=H + b"X-A: a\r\n b\r\n"), 400,

@@ -1,6 +1,6 @@
 """The read buffer under pressure: pipelines larger than the buffer, heads and chunk lines split
 at every possible place, bodies trickled byte by byte. Zero-copy views into the buffer must never
-show another request's bytes (DESIGN.md sections 3 and 6)."""
+show another request's bytes (docs/architecture.md, "The request path" and "Errors")."""
 
 import json
 import random

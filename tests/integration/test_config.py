@@ -1,4 +1,4 @@
-"""Configuration errors at start-up (DESIGN.md section 6): a clear message naming the culprit and
+"""Configuration errors at start-up (docs/architecture.md, "Errors"): a clear message naming the culprit and
 a non-zero exit status, never a crash or a silent start."""
 
 import random

@@ -1,4 +1,4 @@
-"""The reference app (DESIGN.md section 7) and the basic HTTP semantics: status codes, HEAD,
+"""The reference app (docs/architecture.md, "The reference app") and the basic HTTP semantics: status codes, HEAD,
 OPTIONS, 404/405, response headers."""
 
 import http.client

@@ -1,4 +1,4 @@
-"""Malformed requests (DESIGN.md section 5, RFC 9112): each gets the right status AND a closed
+"""Malformed requests (docs/architecture.md, "HTTP rules and limits", RFC 9112): each gets the right status AND a closed
 connection afterwards; nothing after the bad request is ever answered."""
 
 import pytest

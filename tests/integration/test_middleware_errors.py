@@ -1,5 +1,5 @@
 """Middleware (the onion), typed per-request context, and handler exceptions turned into
-responses (DESIGN.md section 6)."""
+responses (docs/architecture.md, "Errors")."""
 
 import json
 

@@ -1,4 +1,4 @@
-// The syscall-only reference server of DESIGN.md section 10: the floor.
+// The syscall-only reference server of docs/architecture.md, "Measuring": the floor.
 //
 // Single-threaded epoll. It accepts, reads, counts "\r\n\r\n" occurrences and
 // answers each with a canned "HTTP/1.1 200 OK" response (Content-Length, no

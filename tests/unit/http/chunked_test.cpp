@@ -208,7 +208,7 @@ TEST(ChunkedDecoder, ExtensionsAreParsedAndIgnored) {
 }
 
 // llhttp refuses whitespace between the chunk size and ';' (RFC 9112 allows it as BWS); the
-// strictest peer is our floor, so these are errors (DESIGN.md section 5).
+// strictest peer is our floor, so these are errors (docs/architecture.md, "HTTP rules and limits").
 TEST(ChunkedDecoder, WhitespaceAfterSizeIsRefused) {
     for (std::string_view ext : {" ;a", "\t; a", " ; a = b"}) {
         const std::string in = std::string("3").append(ext) + "\r\nabc\r\n0\r\n\r\n";

@@ -1,5 +1,5 @@
 // Tests for RequestParser (src/http/parser.hpp): RFC 9112 request-head syntax, the framing and
-// limit rules of DESIGN.md section 5, incremental feeding and smuggling vectors.
+// limit rules of docs/architecture.md, "HTTP rules and limits", incremental feeding and smuggling vectors.
 #include "http/parser.hpp"
 
 #include <gtest/gtest.h>
