@@ -48,14 +48,6 @@ thread_local ConnectionStats t_stats;
 
 constexpr std::size_t kFlushThreshold = 64 * 1024;
 
-// Parks a writer over the write buffer limit until the active writer has sent enough.
-struct Park {
-    std::vector<std::coroutine_handle<>>& list;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { list.push_back(h); }
-    void await_resume() const noexcept {}
-};
-
 }  // namespace
 
 ConnectionStats& Connection::stats() noexcept {
@@ -104,14 +96,7 @@ void Connection::drain() {
         // A WebSocket read or an SSE wait_closed() sees the drain; a body read waits again.
         stream_->cancel_read_waits();
     }
-    wake_waiters();
-}
-
-void Connection::wake_waiters() noexcept {
-    // Resumed coroutines may add themselves again: take the list first.
-    auto waiters = std::move(waiters_);
-    waiters_.clear();
-    for (auto h : waiters) h.resume();
+    waiters_.wake_all();
 }
 
 void Connection::abort() {
@@ -119,7 +104,7 @@ void Connection::abort() {
     broken_ = true;
     stream_->shutdown_both();
     stream_->cancel_waits();
-    wake_waiters();
+    waiters_.wake_all();
 }
 
 void Connection::acquire_buffer() {
@@ -245,14 +230,14 @@ Task<bool> Connection::push() {
         // Another coroutine is sending and will send these bytes too; wait only while the
         // backlog is over the limit (that is the backpressure).
         while (writing_ && !broken_ && out_.size() - out_pos_ > limits_.write_buffer_limit) {
-            co_await Park{waiters_};
+            co_await waiters_.wait();
         }
         co_return !broken_;
     }
     writing_ = true;
     bool ok = co_await send_out(limits_.write_timeout_ms);
     writing_ = false;
-    wake_waiters();
+    waiters_.wake_all();
     co_return ok;
 }
 

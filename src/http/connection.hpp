@@ -13,6 +13,7 @@
 #include "http/exchange.hpp"
 #include "http/parser.hpp"
 #include "io/stream.hpp"
+#include "io/waiters.hpp"
 
 #include <gannet/request.hpp>
 #include <gannet/response.hpp>
@@ -27,8 +28,8 @@
 
 namespace gannet::http {
 
-/// Limits and timeouts of the server (docs/architecture.md, "HTTP rules and limits"); all in one place so tests can
-/// shorten them.
+/// Limits and timeouts of the server (docs/architecture.md, "HTTP rules and limits"); all in one
+/// place so tests can shorten them.
 struct ServerLimits {
     ParserLimits parser;
     std::uint64_t max_body = 1024 * 1024;  ///< buffered body (per-route override)
@@ -131,7 +132,6 @@ class Connection final : public Exchange, public io::Session {
     void finish_request_body();
     void acquire_buffer();
     void release_buffer() noexcept;
-    void wake_waiters() noexcept;
 
     // The write path first (write_body_now() on every subscriber of a broadcast; see
     // Exchange::prefetch_write): the stream, the output buffer and the flags.
@@ -173,8 +173,8 @@ class Connection final : public Exchange, public io::Session {
     std::uint64_t head_started_ms_ = 0;
     bool timed_out_ = false;
     bool close_after_ = false;
-    bool linger_ = false;  // close in stages: the client may still be sending
-    std::vector<std::coroutine_handle<>> waiters_;  // writers over the limit
+    bool linger_ = false;   // close in stages: the client may still be sending
+    io::WaitList waiters_;  // writers over the write buffer limit
     Task<void> task_;
 };
 

@@ -27,21 +27,6 @@ std::uint64_t now_ms() noexcept {
     return w ? w->now_ms() : 0;
 }
 
-/// Suspends the caller until the service has run to completion (it is inside a write).
-struct JoinService {
-    Task<void>::Handle service;
-    bool await_ready() const noexcept { return !service || service.done(); }
-    void await_suspend(std::coroutine_handle<> h) noexcept { service.promise().continuation = h; }
-    void await_resume() const noexcept {}
-};
-
-struct CloseWait {
-    SseStreamCore& s;
-    bool await_ready() const noexcept { return s.closed() || s.reject_status != 0; }
-    void await_suspend(std::coroutine_handle<> h) { s.close_waiters.push_back(h); }
-    void await_resume() const noexcept {}
-};
-
 }  // namespace
 
 /// The service parks here: woken by its timer (poll or heartbeat) or by kick().
@@ -249,9 +234,7 @@ void SseStreamCore::catch_up() {
 void SseStreamCore::notify_closed() {
     notified_ = true;
     // A resumed waiter may end the stream: finish() then waits for this coroutine to return.
-    auto waiters = std::move(close_waiters);
-    close_waiters.clear();
-    for (auto h : waiters) h.resume();
+    close_waiters.wake_all();
 }
 
 void SseStreamCore::unsubscribe_all() noexcept {
@@ -279,7 +262,8 @@ Task<void> SseStreamCore::finish() {
     unsubscribe_all();
     // Parked on its timer it can go now; inside an exchange write it must come back first
     // (the connection holds its handle until the write ends).
-    if (service_ && !service_.done() && !sleeper_) co_await JoinService{service_};
+    if (service_ && !service_.done() && !sleeper_)
+        co_await io::Join<Task<void>::promise_type>{service_};
     stop_service();
 }
 
@@ -374,7 +358,9 @@ std::optional<std::string_view> EventStream::last_event_id() const noexcept {
 
 Task<> EventStream::wait_closed() {
     if (core_->reject_status == 0) core_->ensure_started();
-    co_await detail::CloseWait{*core_};
+    // Woken once, by notify_closed() (the client left, the server drains or the stream ended).
+    bool done = core_->closed() || core_->reject_status != 0;
+    if (!done) co_await core_->close_waiters.wait();
 }
 
 Request& EventStream::request() noexcept {

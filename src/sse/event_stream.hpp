@@ -12,6 +12,7 @@
 
 #include "http/exchange.hpp"
 #include "io/prefetch.hpp"
+#include "io/waiters.hpp"
 #include "sse/channel.hpp"
 
 #include <gannet/detail/timer_node.hpp>
@@ -77,7 +78,7 @@ class SseStreamCore {
     ResponseStream out;
     int reject_status = 0;
     std::uint64_t dropped = 0;
-    std::vector<std::coroutine_handle<>> close_waiters;
+    io::WaitList close_waiters;
 
   private:
     friend struct ServiceSleep;

@@ -45,21 +45,6 @@ namespace ws {
 
 namespace {
 
-/// Parks one coroutine in `slot` until someone resumes it.
-struct ParkOne {
-    std::coroutine_handle<>& slot;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { slot = h; }
-    void await_resume() const noexcept {}
-};
-
-struct ParkMany {
-    std::vector<std::coroutine_handle<>>& list;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { list.push_back(h); }
-    void await_resume() const noexcept {}
-};
-
 std::shared_ptr<const std::string> make_frame(Opcode op, std::string_view payload) {
     auto f = std::make_shared<std::string>();
     f->reserve(payload.size() + 10);
@@ -128,7 +113,7 @@ Task<void> Session::run_handler() {
     if (!reader_done_) {
         queue_close(failed ? 1011 : 1000, {});
     }
-    if (auto r = std::exchange(paused_reader_, {})) r.resume();
+    paused_reader_.wake();
 }
 
 // Kept plain on purpose (no break/continue around co_await; see Connection::flush): the
@@ -143,7 +128,7 @@ Task<void> Session::read_loop() {
             more = on_bytes(*got);
             wake_receiver();
             while (!stop_reading_ && !handler_done_ && inbox_bytes_ > opts_.max_message) {
-                co_await ParkOne{paused_reader_};
+                co_await paused_reader_.wait();
             }
         } else {
             more = false;
@@ -395,14 +380,11 @@ Task<void> Session::pump() {
 }
 
 void Session::wake_senders() {
-    if (senders_.empty()) return;
-    auto list = std::move(senders_);
-    senders_.clear();
-    for (auto h : list) h.resume();
+    senders_.wake_all();
 }
 
 void Session::wake_receiver() {
-    if (receiver_ && (!inbox_.empty() || reader_done_)) std::exchange(receiver_, {}).resume();
+    if (!inbox_.empty() || reader_done_) receiver_.wake();
 }
 
 bool Session::offer(const std::shared_ptr<const std::string>& frame,
@@ -447,7 +429,7 @@ bool Session::offer_many(const std::vector<std::shared_ptr<const std::string>>& 
 
 Task<std::optional<Message>> Session::receive() {
     while (inbox_.empty() && !reader_done_) {
-        co_await ParkOne{receiver_};
+        co_await receiver_.wait();
     }
     if (inbox_.empty()) {
         reply_close();
@@ -456,9 +438,7 @@ Task<std::optional<Message>> Session::receive() {
     Message m = std::move(inbox_.front());
     inbox_.pop_front();
     inbox_bytes_ -= m.data.size();
-    if (paused_reader_ && inbox_bytes_ <= opts_.max_message) {
-        std::exchange(paused_reader_, {}).resume();
-    }
+    if (inbox_bytes_ <= opts_.max_message) paused_reader_.wake();
     co_return std::optional<Message>(std::move(m));
 }
 
@@ -485,7 +465,7 @@ Task<bool> Session::send(std::string_view data, bool binary) {
         enqueue(std::move(f));
     }
     while (out_bytes_ > opts_.max_buffered && !write_failed_ && !reader_done_) {
-        co_await ParkMany{senders_};
+        co_await senders_.wait();
     }
     co_return !write_failed_;
 }
@@ -493,7 +473,7 @@ Task<bool> Session::send(std::string_view data, bool binary) {
 Task<void> Session::close(std::uint16_t code, std::string_view reason) {
     queue_close(code, reason);
     while (out_bytes_ > 0 && !write_failed_ && !reader_done_) {
-        co_await ParkMany{senders_};
+        co_await senders_.wait();
     }
 }
 

@@ -16,6 +16,7 @@
 
 #include "http/exchange.hpp"
 #include "io/prefetch.hpp"
+#include "io/waiters.hpp"
 #include "ws/deflate.hpp"
 #include "ws/frame.hpp"
 #include "ws/utf8.hpp"
@@ -47,14 +48,8 @@ class Job {
         h_ = t.release();
         h_.resume();
     }
-    struct Join {
-        Task<void>::Handle h;
-        bool await_ready() const noexcept { return !h || h.done(); }
-        void await_suspend(std::coroutine_handle<> me) noexcept { h.promise().continuation = me; }
-        void await_resume() const noexcept {}
-    };
     /// Resumes the awaiter when the coroutine ends (at once if it has).
-    Join join() const noexcept { return Join{h_}; }
+    io::Join<Task<void>::promise_type> join() const noexcept { return {h_}; }
 
   private:
     Task<void>::Handle h_;
@@ -184,9 +179,9 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t dropped_ = 0;
 
     // Waiters.
-    std::coroutine_handle<> receiver_;
-    std::coroutine_handle<> paused_reader_;
-    std::vector<std::coroutine_handle<>> senders_;
+    io::Waiter receiver_;
+    io::Waiter paused_reader_;
+    io::WaitList senders_;
     bool handler_done_ = false;
 
     std::vector<std::string> topics_;
