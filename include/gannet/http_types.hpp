@@ -62,6 +62,36 @@ struct ParserLimits {
     std::size_t max_headers = 100;             ///< header fields; beyond: 431
 };
 
+/// Why a request body ended before its end: a typed cause, so that a caller can tell a client
+/// that left from one that sent too much or sent garbage.
+enum class BodyError : std::uint8_t {
+    none,                ///< no error (so far)
+    malformed,           ///< broken framing (a bad chunk size, a chunk line over the window): 400
+    timed_out,           ///< nothing arrived for the body timeout: 408
+    too_large,           ///< over the body limit: 413
+    trailers_too_large,  ///< the chunked trailer section is over its limit: 431
+    client_gone,  ///< the client closed or reset the connection, or the server aborted it: 499
+};
+
+/// The status that answers `e` (0 for none): 400, 408, 413, 431 or 499.
+constexpr int status_of(BodyError e) noexcept {
+    switch (e) {
+        case BodyError::none:
+            return 0;
+        case BodyError::malformed:
+            return 400;
+        case BodyError::timed_out:
+            return 408;
+        case BodyError::too_large:
+            return 413;
+        case BodyError::trailers_too_large:
+            return 431;
+        case BodyError::client_gone:
+            return 499;
+    }
+    return 400;
+}
+
 /// ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

@@ -39,9 +39,12 @@ class BodyReader {
     /// of the body or on an error; error() tells which. The socket is read only while the
     /// handler reads: that is the backpressure.
     Task<std::optional<std::string_view>> read();
-    /// 0 when the body was read completely (or so far without error); otherwise a status:
-    /// 400 malformed chunked framing, 408 timed out, 413 over the limit, 499 client gone.
-    int error() const noexcept;
+    /// 0 when the body was read completely (or so far without error); otherwise the status
+    /// that answers it: 400 malformed chunked framing, 408 timed out, 413 over the limit, 499
+    /// client gone (`throw HttpError(req.body().error())` passes it on).
+    int error() const noexcept { return http::status_of(failure()); }
+    /// Why the body ended early, as a type (BodyError::none when it did not).
+    http::BodyError failure() const noexcept;
 
   private:
     http::Exchange* t_;

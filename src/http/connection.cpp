@@ -253,7 +253,7 @@ void Connection::handle_protocol_error(int status, std::string_view reason) {
 
 void Connection::finish_request_body() {
     if (body_done_) return;
-    if (body_error_ != 0) {
+    if (body_error_ != BodyError::none) {
         close_after_ = true;
         linger_ = true;
         return;
@@ -286,14 +286,14 @@ void Connection::finish_request_body() {
 
 Task<std::optional<std::string_view>> Connection::read_body() {
     using CS = ChunkedDecoder::Result::Status;
-    if (body_done_ || body_error_ != 0) co_return std::nullopt;
+    if (body_done_ || body_error_ != BodyError::none) co_return std::nullopt;
     if (body_read_ == 0 && body_kind_ == BodyKind::chunked) chunked_.set_max_body(body_limit_);
     if (req_.head().expect_continue && !continue_sent_ && body_pos_ == len_) {
         continue_sent_ = true;
         out_ += "HTTP/1.1 100 Continue\r\n\r\n";
         bool sent = co_await send_out(limits_.write_timeout_ms);
         if (!sent) {
-            body_error_ = 499;
+            body_error_ = BodyError::client_gone;
             co_return std::nullopt;
         }
     }
@@ -305,7 +305,7 @@ Task<std::optional<std::string_view>> Connection::read_body() {
                     static_cast<std::size_t>(std::min<std::uint64_t>(avail, body_left_));
                 if (body_read_ + k > body_limit_) {
                     // The handler lowered the limit below the declared length.
-                    body_error_ = 413;
+                    body_error_ = BodyError::too_large;
                     close_after_ = true;
                     linger_ = true;
                     co_return std::nullopt;
@@ -323,7 +323,7 @@ Task<std::optional<std::string_view>> Connection::read_body() {
             if (r.status == CS::data) {
                 body_read_ += r.data.size();
                 if (body_read_ > body_limit_) {
-                    body_error_ = 413;
+                    body_error_ = BodyError::too_large;
                     close_after_ = true;
                     linger_ = true;
                     co_return std::nullopt;
@@ -335,7 +335,9 @@ Task<std::optional<std::string_view>> Connection::read_body() {
                 co_return std::nullopt;
             }
             if (r.status == CS::error) {
-                body_error_ = r.error_status;
+                body_error_ = r.error_status == 413   ? BodyError::too_large
+                              : r.error_status == 431 ? BodyError::trailers_too_large
+                                                      : BodyError::malformed;
                 close_after_ = true;
                 linger_ = true;
                 co_return std::nullopt;
@@ -350,14 +352,15 @@ Task<std::optional<std::string_view>> Connection::read_body() {
             body_pos_ = head_end_;
         }
         if (len_ == cap_) {
-            body_error_ = 400;  // a chunk-size line longer than the whole body window
+            body_error_ =
+                BodyError::malformed;  // a chunk-size line longer than the whole body window
             close_after_ = true;
             linger_ = true;
             co_return std::nullopt;
         }
         bool got = co_await fill(limits_.body_timeout_ms);
         if (!got) {
-            body_error_ = timed_out_ ? 408 : 499;
+            body_error_ = timed_out_ ? BodyError::timed_out : BodyError::client_gone;
             close_after_ = true;
             co_return std::nullopt;
         }
@@ -574,7 +577,7 @@ Task<void> Connection::serve() {
             body_done_ = head.body_kind == BodyKind::none ||
                          (head.body_kind == BodyKind::length && head.content_length == 0);
             body_read_ = 0;
-            body_error_ = 0;
+            body_error_ = BodyError::none;
             body_limit_ = limits_.max_body;
             continue_sent_ = false;
             if (body_kind_ == BodyKind::chunked) chunked_.reset();

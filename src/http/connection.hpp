@@ -78,7 +78,7 @@ class Connection final : public Exchange, public io::Session {
 
     // Exchange.
     Task<std::optional<std::string_view>> read_body() override;
-    int body_error() const noexcept override { return body_error_; }
+    BodyError body_error() const noexcept override { return body_error_; }
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     void start_response(const Response& head, std::optional<std::uint64_t> length) override;
     bool response_started() const noexcept override { return resp_.started; }
@@ -165,7 +165,7 @@ class Connection final : public Exchange, public io::Session {
     std::uint64_t body_limit_ = 0;
     std::size_t body_pos_ = 0;
     bool body_done_ = true;
-    int body_error_ = 0;
+    BodyError body_error_ = BodyError::none;
     bool continue_sent_ = false;
     ChunkedDecoder chunked_;
 

@@ -10,6 +10,7 @@
 // coroutine it suspends resumes there.
 #pragma once
 
+#include <gannet/http_types.hpp>
 #include <gannet/response.hpp>
 #include <gannet/task.hpp>
 
@@ -31,9 +32,8 @@ class Exchange {
     /// The next piece of the request body (decoded from its framing), or nullopt at its end or
     /// on an error (see body_error()). The view is valid until the next call.
     virtual Task<std::optional<std::string_view>> read_body() = 0;
-    /// 0 while the body is fine; otherwise the status that describes what went wrong
-    /// (400 malformed framing, 408 timed out, 413 over the limit, 499 client went away).
-    virtual int body_error() const noexcept = 0;
+    /// BodyError::none while the body is fine; otherwise why it ended early.
+    virtual BodyError body_error() const noexcept = 0;
     /// Sets the body limit for this request (a per-route override), before the body is read.
     virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
 

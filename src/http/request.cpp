@@ -17,8 +17,8 @@ void Request::set_body_limit(std::uint64_t bytes) noexcept {
     if (exchange_) exchange_->set_body_limit(bytes);
 }
 
-int BodyReader::error() const noexcept {
-    return t_ ? t_->body_error() : 0;
+http::BodyError BodyReader::failure() const noexcept {
+    return t_ ? t_->body_error() : http::BodyError::none;
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {
@@ -66,10 +66,19 @@ Task<std::string> Request::text() {
             static_cast<std::size_t>(std::min<std::uint64_t>(head_.content_length, 1024 * 1024)));
     }
     while (auto chunk = co_await body_.read()) out.append(*chunk);
-    if (int err = body_.error()) {
-        throw HttpError(err, err == 413   ? "request body too large"
-                             : err == 408 ? "request body timed out"
-                                          : "request body incomplete");
+    switch (body_.failure()) {
+        case http::BodyError::none:
+            break;
+        case http::BodyError::too_large:
+            throw HttpError(413, "request body too large");
+        case http::BodyError::timed_out:
+            throw HttpError(408, "request body timed out");
+        case http::BodyError::malformed:
+            throw HttpError(400, "request body incomplete");
+        case http::BodyError::trailers_too_large:
+            throw HttpError(431, "request trailers too large");
+        case http::BodyError::client_gone:
+            throw HttpError(499, "request body incomplete");
     }
     co_return out;
 }

@@ -18,6 +18,8 @@
 namespace gannet::test {
 
 class ScriptedExchange final : public http::Exchange {
+    using BodyError = http::BodyError;
+
   public:
     std::string body;
     std::deque<std::string> script;  // one chunk per read_raw()
@@ -35,7 +37,7 @@ class ScriptedExchange final : public http::Exchange {
         body_done_ = true;
         return view(std::string_view(body));
     }
-    int body_error() const noexcept override { return 0; }
+    BodyError body_error() const noexcept override { return BodyError::none; }
     void set_body_limit(std::uint64_t) noexcept override {}
     void start_response(const Response& head, std::optional<std::uint64_t>) override {
         status = head.status();
