@@ -40,7 +40,16 @@ struct StaticOptions;
 /// the rest of the chain (the onion), or return a Response without calling it.
 using Middleware = std::function<Task<Response>(Request&, Next)>;
 
-/// Server configuration. Every limit and timeout of docs/architecture.md, "HTTP rules and limits" is here.
+/// What the server counted since start() (App::stats()).
+struct ServerStats {
+    std::uint64_t connections = 0;      ///< accepted
+    std::uint64_t requests = 0;         ///< request heads parsed
+    std::uint64_t protocol_errors = 0;  ///< malformed or over a limit: answered and closed
+    std::uint64_t timeouts = 0;         ///< header, idle, body and write timeouts that fired
+};
+
+/// Server configuration. Every limit and timeout of docs/architecture.md, "HTTP rules and limits"
+/// is here.
 struct Config {
     std::string host = "0.0.0.0";
     std::uint16_t port = 8080;  ///< 0 picks a free port (see App::port())
@@ -313,6 +322,9 @@ class App {
     unsigned threads() const noexcept;
     /// The configuration in force (after listen()).
     const Config& config() const noexcept;
+    /// Counters summed over every worker since start(): readable from any thread, at any time
+    /// (a value may lag a worker by a few increments).
+    ServerStats stats() const noexcept;
 
     /// Internal: the implementation, for the ws and sse layers.
     detail::AppCore& core() noexcept { return *core_; }

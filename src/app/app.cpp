@@ -284,13 +284,17 @@ void AppCore::start() {
     if (listen_fds_.empty()) listen(config);
     if (started_.exchange(true)) throw std::logic_error("gannet: the server is already running");
     ::signal(SIGPIPE, SIG_IGN);
+    stats_.clear();
     for (unsigned i = 0; i < worker_count; ++i) {
         auto w = std::make_unique<io::Worker>(i);
         io::Worker* wp = w.get();
         int fd = listen_fds_[i];
-        wp->post([this, wp, fd] {
-            auto accept = [this](int cfd, const sockaddr_storage& peer) {
-                http::serve_stream(std::make_unique<io::TcpStream>(cfd, peer), limits_, *this);
+        http::ConnectionStats* stats =
+            stats_.emplace_back(std::make_unique<http::ConnectionStats>()).get();
+        wp->post([this, wp, fd, stats] {
+            auto accept = [this, stats](int cfd, const sockaddr_storage& peer) {
+                http::serve_stream(std::make_unique<io::TcpStream>(cfd, peer), limits_, *this,
+                                   *stats);
             };
             auto l = std::make_unique<io::Listener>(fd, config.max_connections, accept);
             io::Listener* lp = l.get();
@@ -450,6 +454,21 @@ void App::wait() {
 std::uint16_t App::port() const noexcept {
     return core_->bound_port;
 }
+ServerStats detail::AppCore::stats() const noexcept {
+    ServerStats out;
+    for (const auto& s : stats_) {
+        out.connections += s->connections.get();
+        out.requests += s->requests.get();
+        out.protocol_errors += s->protocol_errors.get();
+        out.timeouts += s->timeouts.get();
+    }
+    return out;
+}
+
+ServerStats App::stats() const noexcept {
+    return core_->stats();
+}
+
 unsigned App::threads() const noexcept {
     return core_->worker_count;
 }

@@ -33,6 +33,8 @@ class AppCore final : public http::Service {
 
     /// Posts `fn` to every worker; a no-op before start().
     void broadcast(std::function<void()> fn) const;
+    /// The sum of every worker's counters.
+    ServerStats stats() const noexcept;
     /// State owned by the ws and sse layers (topic registries, channels), kept per App.
     std::shared_ptr<void> ws_state;
     std::shared_ptr<void> sse_state;
@@ -67,6 +69,8 @@ class AppCore final : public http::Service {
 
     std::vector<int> listen_fds_;
     std::vector<std::unique_ptr<io::Worker>> workers_;
+    // One per worker, kept after the workers end so that stats() stays readable.
+    std::vector<std::unique_ptr<http::ConnectionStats>> stats_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> started_{false};

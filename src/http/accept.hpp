@@ -10,7 +10,9 @@
 
 namespace gannet::http {
 
-/// Starts serving `stream` on the current worker, which takes ownership of the connection.
-void serve_stream(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service);
+/// Starts serving `stream` on the current worker, which takes ownership of the connection;
+/// `stats` is the worker's counters.
+void serve_stream(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service,
+                  ConnectionStats& stats);
 
 }  // namespace gannet::http

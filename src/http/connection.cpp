@@ -44,23 +44,20 @@ struct BufferPool {
 };
 
 thread_local BufferPool t_buffers;
-thread_local ConnectionStats t_stats;
 
 constexpr std::size_t kFlushThreshold = 64 * 1024;
 
 }  // namespace
 
-ConnectionStats& Connection::stats() noexcept {
-    return t_stats;
-}
-
 Connection::Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits,
-                       Service& service)
+                       Service& service, ConnectionStats& stats)
     : stream_(stream.get()),
       owned_stream_(std::move(stream)),
       limits_(limits),
       service_(service),
+      stats_(stats),
       parser_(limits.parser) {
+    stats_.connections.bump();
     req_.attach(this, stream_->peer_address());
 }
 
@@ -78,7 +75,7 @@ void Connection::start() {
 bool Connection::after_wait(io::WaitResult r, bool reading) noexcept {
     if (reading) timed_out_ = r == io::WaitResult::timed_out;
     if (r == io::WaitResult::timed_out) {
-        ++t_stats.timeouts;
+        stats_.timeouts.bump();
         return false;
     }
     if (aborted_) return false;
@@ -242,7 +239,7 @@ Task<bool> Connection::push() {
 }
 
 void Connection::handle_protocol_error(int status, std::string_view reason) {
-    ++t_stats.protocol_errors;
+    stats_.protocol_errors.bump();
     service_.on_protocol_error(status, reason);
     serialize_error(status, reason, current_date(), out_);
     close_after_ = true;
@@ -583,7 +580,7 @@ Task<void> Connection::serve() {
             if (body_kind_ == BodyKind::chunked) chunked_.reset();
             resp_ = ResponseState{};
             phase_ = Phase::handling;
-            ++t_stats.requests;
+            stats_.requests.bump();
 
             Response res;
             Task<Response> task;

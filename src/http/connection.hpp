@@ -20,6 +20,7 @@
 #include <gannet/task.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -45,11 +46,26 @@ struct ServerLimits {
     std::uint64_t linger_timeout_ms = 2'000;
 };
 
-/// Counters kept per worker (read by statistics and tests).
-struct ConnectionStats {
-    std::uint64_t requests = 0;
-    std::uint64_t protocol_errors = 0;
-    std::uint64_t timeouts = 0;
+/// A counter that one thread bumps and any thread may read: a relaxed load and store, no
+/// atomic read-modify-write on the request path.
+class Counter {
+  public:
+    void bump(std::uint64_t n = 1) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint64_t> v_{0};
+};
+
+/// What one worker's connections count (read by App::stats()). Each worker has its own, on its
+/// own cache line.
+struct alignas(64) ConnectionStats {
+    Counter connections;      ///< accepted
+    Counter requests;         ///< request heads parsed
+    Counter protocol_errors;  ///< answered with an error status and closed
+    Counter timeouts;         ///< header, idle, body and write timeouts that fired
 };
 
 /// What the connection asks of the application layer.
@@ -69,7 +85,8 @@ class Service {
 // thunk.
 class Connection final : public Exchange, public io::Session {
   public:
-    Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service);
+    Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service,
+               ConnectionStats& stats);
     ~Connection() override;
 
     void start();
@@ -95,8 +112,6 @@ class Connection final : public Exchange, public io::Session {
     Task<std::optional<std::string_view>> read_raw(std::uint64_t timeout_ms, bool more) override;
     void consume_raw(std::size_t n) noexcept override { body_pos_ = std::min(body_pos_ + n, len_); }
     bool timed_out() const noexcept override { return timed_out_; }
-
-    static ConnectionStats& stats() noexcept;
 
   private:
     enum class Phase : std::uint8_t { idle, head, handling, upgraded };
@@ -148,6 +163,7 @@ class Connection final : public Exchange, public io::Session {
     std::unique_ptr<io::Stream> owned_stream_;
     const ServerLimits& limits_;
     Service& service_;
+    ConnectionStats& stats_;
     RequestParser parser_;
     Request req_;
 
