@@ -129,6 +129,7 @@ class WorkerThread {
 ///   GET /watch        streams one piece, then waits in wait_closed() (as SSE does) and
 ///                     finishes when it returns
 ///   GET /throw        async: throws
+///   GET /throw-midway starts a chunked response, writes a piece, then throws
 ///   anything else     404
 class TestService final : public http::Service {
   public:
@@ -197,6 +198,9 @@ class TestService final : public http::Service {
             return false;
         } else if (path == "/throw") {
             task = throwing();
+            return false;
+        } else if (path == "/throw-midway") {
+            task = throwing_midway(req);
             return false;
         } else {
             res = Response::text("not found\n", 404);
@@ -312,6 +316,14 @@ class TestService final : public http::Service {
             ok = co_await ex.write_body(copy);
         }
         s.upgrade_ended = true;
+        co_return Response::already_sent();
+    }
+
+    static Task<Response> throwing_midway(Request& req) {
+        http::Exchange& ex = *req.exchange();
+        ex.start_response(Response(200), std::nullopt);
+        bool ok = co_await ex.write_body("partial");
+        if (ok) throw std::runtime_error("handler failed midway (expected by the test)");
         co_return Response::already_sent();
     }
 

@@ -357,8 +357,7 @@ TEST_F(ConnectionTest, BodyOverTheLimitIsRefusedBeforeContinue) {
     EXPECT_TRUE(p.responses[0].closes());
 }
 
-// --- HEAD and responses streamed through the exchange
-// ---------------------------------------------
+// --- HEAD and responses streamed through the exchange -------------------------------------------
 
 TEST_F(ConnectionTest, HeadGetsTheHeadersButNoBody) {
     auto peer = open();
@@ -544,8 +543,7 @@ TEST_F(ConnectionTest, SendFileOfAFileShorterThanPromisedEndsTheConnection) {
     }
 }
 
-// --- an upgraded connection (101)
-// -------------------------------------------------------------------
+// --- an upgraded connection (101) ---------------------------------------------------------------
 
 TEST_F(ConnectionTest, UpgradedConnectionCarriesRawBytes) {
     auto peer = open();
