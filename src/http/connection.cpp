@@ -122,6 +122,9 @@ void Connection::release_buffer() noexcept {
 Task<void> Connection::run() {
     try {
         co_await serve();
+        // Closing with input still unread (pipelined requests after a `Connection: close`, a
+        // drain) is as much a reason to close in stages as an early error.
+        if (close_after_ && !timed_out_ && (pos_ < len_ || stream_->readable())) linger_ = true;
         if (linger_ && !broken_ && !aborted_) co_await linger();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gannet: connection from %s failed: %s\n",
@@ -584,7 +587,22 @@ Task<void> Connection::serve() {
 
             Response res;
             Task<Response> task;
-            if (!service_.handle(req_, res, task)) res = co_await std::move(task);
+            bool failed = false;
+            try {
+                if (!service_.handle(req_, res, task)) res = co_await std::move(task);
+            } catch (const std::exception& e) {
+                // The app turns handler errors into responses; this is what escaped it. The
+                // responses before it in the batch still go out, and this one closes.
+                std::fprintf(stderr, "gannet: request from %s failed: %s\n",
+                             std::string(stream_->peer_address()).c_str(), e.what());
+                failed = true;
+            } catch (...) {
+                failed = true;
+            }
+            if (failed) {
+                res = Response::status_only(500);
+                res.close();
+            }
 
             finish_request_body();
             if (res.is_already_sent() || resp_.started) {

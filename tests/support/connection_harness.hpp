@@ -384,6 +384,7 @@ class ConnectionFixture : public ::testing::Test {
     // Declared before the loop: connections refer to both until the loop has stopped.
     http::ServerLimits limits;
     TestService service;
+    http::ConnectionStats stats;
     WorkerThread loop;
 
     /// A connection served on the worker; `input` is there before it starts (it arrived with
@@ -394,7 +395,7 @@ class ConnectionFixture : public ::testing::Test {
             auto [stream, peer] = make_memory_stream();
             if (setup) setup(*peer);
             peer->feed(input);
-            http::serve_stream(std::move(stream), limits, service);
+            http::serve_stream(std::move(stream), limits, service, stats);
             return peer;
         });
     }
