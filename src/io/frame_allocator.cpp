@@ -84,7 +84,10 @@ void Detached::promise_type::unhandled_exception() const noexcept {
 }
 
 Detached run_detached(Task<void> task) {
+    [[maybe_unused]] void* started_on = kAssertsEnabled ? current_worker() : nullptr;
     co_await std::move(task);
+    GANNET_ASSERT(current_worker() == started_on,
+                  "a spawned task finished on another thread than the worker it was spawned on");
 }
 
 }  // namespace gannet::detail

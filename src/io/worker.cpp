@@ -35,6 +35,7 @@ Worker::~Worker() {
     // Sessions may hold timers and fds registered here: destroy them while the worker is current.
     Worker* prev = t_current;
     t_current = this;
+    timers_.bind_to_this_thread();  // the loop's thread, if any, has ended
     sessions_.clear();
     finished_sessions_.clear();
     t_current = prev;
@@ -80,21 +81,25 @@ void Worker::run_deferred() {
 }
 
 void Worker::watch(FdState& s) {
+    GANNET_ASSERT(current() == this, "Worker::watch called off the worker's thread");
     backend_->add(s, Interest::read_write);
 }
 
 void Worker::unwatch(FdState& s) noexcept {
+    GANNET_ASSERT(current() == this, "Worker::unwatch called off the worker's thread");
     backend_->remove(s);
     forget(s);
 }
 
 void Worker::close(FdState& s) noexcept {
+    GANNET_ASSERT(current() == this, "Worker::close called off the worker's thread");
     forget(s);
     backend_->release(s);
     s.fd = -1;
 }
 
 void Worker::adopt(std::unique_ptr<Session> s) {
+    GANNET_ASSERT(current() == this, "Worker::adopt called off the worker's thread");
     s->index_ = sessions_.size();
     sessions_.push_back(std::move(s));
 }
@@ -128,7 +133,9 @@ void Worker::abort_all() {
 }
 
 void Worker::run() {
+    GANNET_ASSERT(t_current == nullptr, "Worker::run on a thread that already runs a worker");
     t_current = this;
+    timers_.bind_to_this_thread();
     update_clock();
     timers_.advance(now_ms_);
     while (!stopping_) {
@@ -153,3 +160,11 @@ void Worker::run() {
 }
 
 }  // namespace gannet::io
+
+namespace gannet::detail {
+
+void* current_worker() noexcept {
+    return io::Worker::current();
+}
+
+}  // namespace gannet::detail

@@ -60,9 +60,13 @@ class Worker {
     /// Resumes `h` on this worker once the current batch of events is handled, before the loop
     /// waits again: "soon, but not inside my caller" (a delivery loop that must not be
     /// re-entered). No syscall, no timer tick. Worker thread only.
-    void defer(std::coroutine_handle<> h) { deferred_.push_back(h); }
-    /// Forgets a deferred `h` (its coroutine is about to be destroyed).
+    void defer(std::coroutine_handle<> h) {
+        GANNET_ASSERT(current() == this, "Worker::defer called off the worker's thread");
+        deferred_.push_back(h);
+    }
+    /// Forgets a deferred `h` (its coroutine is about to be destroyed). Worker thread only.
     void cancel_deferred(std::coroutine_handle<> h) noexcept {
+        GANNET_ASSERT(current() == this, "Worker::cancel_deferred called off the worker's thread");
         for (auto& d : deferred_) {
             if (d == h) d = {};
         }
@@ -87,7 +91,8 @@ class Worker {
         s.closer = {};
     }
 
-    /// Takes ownership of a session; it is destroyed after it reports finished().
+    /// Takes ownership of a session; it is destroyed after it reports finished(). Worker thread
+    /// only (post() from elsewhere).
     void adopt(std::unique_ptr<Session> s);
     /// Sessions alive on this worker.
     std::size_t sessions() const noexcept { return sessions_.size(); }
