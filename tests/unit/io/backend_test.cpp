@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,11 @@ struct BackendCase {
     std::string name;
     std::unique_ptr<Backend> (*make)();
 };
+
+// Test names and failure messages show the backend's name, not the bytes of the case.
+[[maybe_unused]] void PrintTo(const BackendCase& c, std::ostream* os) {
+    *os << c.name;
+}
 
 std::unique_ptr<Backend> make_epoll() {
     return std::make_unique<gannet::io::EpollBackend>();
