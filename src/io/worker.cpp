@@ -1,6 +1,7 @@
 #include "io/worker.hpp"
 
-#include <cstdio>
+#include <gannet/log.hpp>
+
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -145,7 +146,8 @@ void Worker::run() {
                                            : -1;
         int n = backend_->wait(timeout);
         if (n < 0) {
-            std::fprintf(stderr, "gannet: %s wait: %s\n", backend_->name(), std::strerror(-n));
+            GANNET_LOG(LogLevel::error, "%s wait failed, the worker stops: %s", backend_->name(),
+                       std::strerror(-n));
             break;
         }
         // Before dispatching: resumed coroutines arm timers and stamp requests with now_ms().
