@@ -10,8 +10,9 @@
 //     update the clock;                        // so resumed coroutines see the time of the wake
 //     if (n > 0 && backend.dispatch()) run the mailbox;
 //
-// and dispatch() hands each event to io::dispatch() below, which is inline and non-virtual:
-// the per-event path costs what the loop cost before the interface existed.
+// and dispatch() hands each event to io::dispatch() below, which is inline, non-virtual and
+// tests the backend's own event bits: the per-event path costs what the loop cost before the
+// interface existed.
 #pragma once
 
 #include "io/fd_state.hpp"
@@ -31,23 +32,42 @@ inline constexpr ReadyMask kReadable = 1u << 0;  ///< data (or EOF, or an error)
 inline constexpr ReadyMask kWritable = 1u << 1;  ///< room to write (or an error to learn of)
 inline constexpr ReadyMask kHangup = 1u << 2;    ///< the peer closed its side or the fd failed
 
-/// Records `ready` on `s` and resumes its waiters: the closer on hang-up, then the reader, then
-/// the writer. Each slot is emptied before its coroutine resumes, so that coroutine may park
-/// again. A resumed coroutine may finish its session, but the session (and `s`) lives until the
-/// worker reaps it after the batch, so later events of the same batch still find `s`.
-inline void dispatch(FdState& s, ReadyMask ready) {
-    if (ready & kHangup) {
+/// Which bits of a backend's event word mean hang-up, readable and writable. io::dispatch tests
+/// them directly, so a backend whose kernel reports its own masks (epoll; io_uring's poll
+/// completions carry the same POLL* bits) hands them over without translating each event.
+struct ReadyBits {
+    std::uint32_t hangup;
+    std::uint32_t readable;
+    std::uint32_t writable;
+};
+/// The neutral masks above, for backends that build a ReadyMask themselves.
+inline constexpr ReadyBits kReadyMaskBits{kHangup, kReadable, kWritable};
+
+/// Records the readiness in `events` on `s` and resumes its waiters: the closer on hang-up,
+/// then the reader, then the writer. Each slot is emptied before its coroutine resumes, so that
+/// coroutine may park again. A resumed coroutine may finish its session, but the session (and
+/// `s`) lives until the worker reaps it after the batch, so later events of the batch still
+/// find `s`.
+template <ReadyBits kBits>
+inline void dispatch(FdState& s, std::uint32_t events) {
+    if (events & kBits.hangup) {
         s.hangup = true;
         if (auto h = std::exchange(s.closer, {})) h.resume();
     }
-    if (ready & kReadable) {
+    if (events & kBits.readable) {
         s.readable = true;
         if (auto h = std::exchange(s.reader, {})) h.resume();
     }
-    if (ready & kWritable) {
+    if (events & kBits.writable) {
         s.writable = true;
         if (auto h = std::exchange(s.writer, {})) h.resume();
     }
+}
+
+/// dispatch() for a neutral ReadyMask (a hang-up that should also wake the reader says so:
+/// kHangup | kReadable).
+inline void dispatch(FdState& s, ReadyMask ready) {
+    dispatch<kReadyMaskBits>(s, ready);
 }
 
 /// How a worker waits for readiness. Edge-triggered: after add() the backend reports the fd's

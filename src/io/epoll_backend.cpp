@@ -24,13 +24,11 @@ std::uint32_t epoll_events(Interest interest) noexcept {
 
 // EPOLLERR and EPOLLHUP wake every waiter: whoever reads or writes next learns the error.
 // EPOLLRDHUP (the peer shut down its side) is readable (reads return 0) but not writable.
-ReadyMask ready_of(std::uint32_t e) noexcept {
-    ReadyMask r = 0;
-    if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) r |= kHangup | kReadable;
-    if (e & EPOLLIN) r |= kReadable;
-    if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) r |= kWritable;
-    return r;
-}
+constexpr ReadyBits kEpollBits{
+    .hangup = EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+    .readable = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+    .writable = EPOLLOUT | EPOLLERR | EPOLLHUP,
+};
 
 }  // namespace
 
@@ -106,8 +104,8 @@ bool EpollBackend::dispatch() {
             woken = true;
             continue;
         }
-        io::dispatch(*static_cast<FdState*>(p),
-                     ready_of(events_[static_cast<std::size_t>(i)].events));
+        io::dispatch<kEpollBits>(*static_cast<FdState*>(p),
+                                 events_[static_cast<std::size_t>(i)].events);
     }
     return woken;
 }

@@ -20,6 +20,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 using gannet::Task;
@@ -343,3 +344,35 @@ INSTANTIATE_TEST_SUITE_P(Backends, BackendTest,
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
+
+namespace {
+Task<void> record(gannet::io::FdState& s, int which, std::vector<int>& order) {
+    if (which == 0) co_await HangupWait{s};
+    if (which == 1) co_await gannet::io::Readable{s};
+    if (which == 2) co_await gannet::io::Writable{s};
+    order.push_back(which);
+}
+}  // namespace
+
+// What every backend's dispatch does with a report: set the flags, empty the slots, resume the
+// closer, then the reader, then the writer.
+TEST(Dispatch, SetsFlagsAndResumesCloserReaderWriterInOrder) {
+    FdState s;
+    std::vector<int> order;
+    Task<void> w = record(s, 2, order);
+    Task<void> r = record(s, 1, order);
+    Task<void> c = record(s, 0, order);
+    w.start();
+    r.start();
+    c.start();
+    gannet::io::dispatch(s, gannet::io::kReadable);
+    EXPECT_TRUE(s.readable);
+    EXPECT_FALSE(s.writable);
+    EXPECT_FALSE(s.hangup);
+    EXPECT_EQ(order, std::vector<int>({1}));
+    gannet::io::dispatch(s, gannet::io::kHangup | gannet::io::kWritable);
+    EXPECT_TRUE(s.hangup);
+    EXPECT_TRUE(s.writable);
+    EXPECT_EQ(order, std::vector<int>({1, 0, 2}));
+    EXPECT_FALSE(s.reader || s.writer || s.closer);
+}
