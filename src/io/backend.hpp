@@ -52,15 +52,24 @@ template <ReadyBits kBits>
 inline void dispatch(FdState& s, std::uint32_t events) {
     if (events & kBits.hangup) {
         s.hangup = true;
-        if (auto h = std::exchange(s.closer, {})) h.resume();
+        if (auto h = std::exchange(s.closer, {})) {
+            GANNET_ASSERT(!h.done(), "a finished coroutine was left parked in an FdState slot");
+            h.resume();
+        }
     }
     if (events & kBits.readable) {
         s.readable = true;
-        if (auto h = std::exchange(s.reader, {})) h.resume();
+        if (auto h = std::exchange(s.reader, {})) {
+            GANNET_ASSERT(!h.done(), "a finished coroutine was left parked in an FdState slot");
+            h.resume();
+        }
     }
     if (events & kBits.writable) {
         s.writable = true;
-        if (auto h = std::exchange(s.writer, {})) h.resume();
+        if (auto h = std::exchange(s.writer, {})) {
+            GANNET_ASSERT(!h.done(), "a finished coroutine was left parked in an FdState slot");
+            h.resume();
+        }
     }
 }
 

@@ -76,7 +76,10 @@ void Worker::run_deferred() {
     deferred_run_.swap(deferred_);
     // By index, taking each handle out first: a resumed coroutine may cancel later entries.
     for (std::size_t i = 0; i < deferred_run_.size(); ++i) {
-        if (auto h = std::exchange(deferred_run_[i], {})) h.resume();
+        if (auto h = std::exchange(deferred_run_[i], {})) {
+            GANNET_ASSERT(!h.done(), "a deferred coroutine finished before its turn");
+            h.resume();
+        }
     }
     deferred_run_.clear();
 }
