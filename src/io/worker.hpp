@@ -29,7 +29,7 @@ class Session {
 
   protected:
     /// Marks the session finished; its worker destroys it at the end of the loop iteration
-    /// (never while an epoll batch may still refer to it).
+    /// (never while the backend's current batch of events may still refer to it).
     void set_finished() noexcept;
 
   private:
@@ -42,7 +42,7 @@ class Worker {
   public:
     /// A worker on the default backend (epoll).
     explicit Worker(unsigned index);
-    /// A worker on `backend` (tests run the same cases on each backend).
+    /// A worker on `backend` (another kernel interface, or a test's).
     Worker(unsigned index, std::unique_ptr<Backend> backend);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
