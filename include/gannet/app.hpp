@@ -155,8 +155,8 @@ Endpoint adapt(H&& handler) {
 
 class AppCore;
 
-/// Writes one line to stderr naming the request and what a handler threw (the client never
-/// sees it). `error` may hold anything.
+/// Logs one line at error level (gannet/log.hpp: stderr by default) naming the request and what
+/// a handler threw (the client never sees it). `error` may hold anything.
 void report_handler_failure(const Request& req, std::exception_ptr error) noexcept;
 /// True for error statuses after which the request body may be unread or broken, so the
 /// connection must not be reused (400, 408, 413).
@@ -297,7 +297,8 @@ class App {
     void broadcast(std::function<void()> fn) const;
 
     /// Turns an exception from a handler into a response. The default answers HttpError with
-    /// its status and message, and anything else with a bare 500 (the details go to stderr).
+    /// its status and message, and anything else with a bare 500 (the details go to the log,
+    /// gannet/log.hpp).
     App& on_error(std::function<Response(Request&, std::exception_ptr)> hook);
     /// Answers requests that match no route (default: 404 with a short text body).
     App& on_not_found(std::function<Response(Request&)> hook);

@@ -5,6 +5,7 @@
 #include <gannet/body.hpp>
 #include <gannet/cookie.hpp>
 #include <gannet/http_types.hpp>
+#include <gannet/log.hpp>
 #include <gannet/middleware.hpp>
 #include <gannet/multipart.hpp>
 #include <gannet/request.hpp>

@@ -55,7 +55,7 @@ class JsonError : public HttpError {
 };
 
 /// An error hook for App::on_error: every HttpError becomes problem(status, message); any other
-/// exception becomes a bare 500 problem (the details go to stderr, never to the client).
+/// exception becomes a bare 500 problem (the details go to the log, never to the client).
 std::function<Response(Request&, std::exception_ptr)> json_errors();
 
 #ifndef GANNET_JSON_NO_NLOHMANN

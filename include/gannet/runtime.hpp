@@ -5,6 +5,7 @@
 // co_await may touch the connection and worker-local state freely.
 #pragma once
 
+#include <gannet/detail/assert.hpp>
 #include <gannet/detail/timer_node.hpp>
 #include <gannet/task.hpp>
 
@@ -36,15 +37,22 @@ void offload_submit(OffloadJob& job);
 struct SleepAwaiter : TimerNode {
     std::chrono::milliseconds delay;
     std::coroutine_handle<> waiter;
+    void* worker = nullptr;  ///< where it was awaited (set only where GANNET_ASSERT checks)
     explicit SleepAwaiter(std::chrono::milliseconds d) noexcept
         : TimerNode(&SleepAwaiter::wake), delay(d) {}
     bool await_ready() const noexcept { return delay.count() <= 0; }
     void await_suspend(std::coroutine_handle<> h) noexcept {
+        if constexpr (kAssertsEnabled) worker = current_worker();
+        GANNET_ASSERT(worker != nullptr, "sleep_for awaited off a worker thread");
         waiter = h;
         arm(static_cast<std::uint64_t>(delay.count()));
     }
     void await_resume() const noexcept {}
-    static void wake(TimerNode* n) noexcept { static_cast<SleepAwaiter*>(n)->waiter.resume(); }
+    static void wake(TimerNode* n) noexcept {
+        auto* s = static_cast<SleepAwaiter*>(n);
+        GANNET_ASSERT(current_worker() == s->worker, "sleep_for resumed on another worker");
+        s->waiter.resume();
+    }
 };
 
 }  // namespace detail
@@ -84,6 +92,8 @@ auto offload(F fn) {
             detail::offload_submit(*this);
         }
         R await_resume() {
+            GANNET_ASSERT(detail::current_worker() == worker,
+                          "offload resumed elsewhere than on the worker it was awaited on");
             if (error) std::rethrow_exception(error);
             if constexpr (!std::is_void_v<R>) return std::move(*result);
         }

@@ -12,6 +12,8 @@
 // owns the connection, so a handler always runs on its connection's worker.
 #pragma once
 
+#include <gannet/detail/assert.hpp>
+
 #include <coroutine>
 #include <cstddef>
 #include <exception>
@@ -31,6 +33,10 @@ namespace detail {
 void* frame_allocate(std::size_t size);
 void frame_deallocate(void* p, std::size_t size) noexcept;
 
+// The io::Worker running on this thread, or null off the workers (opaque: no io header leaks
+// into the public ones). For GANNET_ASSERT's "resumes on the same worker" checks.
+void* current_worker() noexcept;
+
 struct PromiseBase {
     std::coroutine_handle<> continuation = std::noop_coroutine();
     std::exception_ptr error;
@@ -40,6 +46,9 @@ struct PromiseBase {
 
     // Set while the awaiter runs this task inline from its await_suspend (see Task's awaiter).
     bool started_inline = false;
+    // Set once the task is started or awaited (only where GANNET_ASSERT checks it): a second
+    // start or await would resume the body from wherever it is suspended.
+    bool started = false;
 
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
@@ -116,6 +125,8 @@ class [[nodiscard]] Task {
     bool done() const noexcept { return !h_ || h_.done(); }
 
     auto operator co_await() && noexcept {
+        GANNET_ASSERT(h_, "co_await on an empty (moved-from) Task");
+        GANNET_ASSERT(!h_.promise().started, "a Task awaited twice, or awaited after start()");
         struct Awaiter {
             Handle h;
             bool await_ready() const noexcept { return !h || h.done(); }
@@ -126,6 +137,8 @@ class [[nodiscard]] Task {
             // When it suspends, its final awaiter resumes us later.
             bool await_suspend(std::coroutine_handle<> awaiting) {
                 auto& p = h.promise();
+                GANNET_ASSERT(!h.done(), "resuming a finished Task");
+                if constexpr (detail::kAssertsEnabled) p.started = true;
                 p.continuation = awaiting;
                 p.started_inline = true;
                 h.resume();
@@ -145,7 +158,13 @@ class [[nodiscard]] Task {
     /// Starts a task that nobody awaits; the owner keeps the Task (and so the frame) and learns
     /// of completion through done() or its own signal.
     void start() {
-        if (h_ && !h_.done()) h_.resume();
+        GANNET_ASSERT(!h_ || !h_.done(), "start() on a finished Task");
+        GANNET_ASSERT(!h_ || !h_.promise().started,
+                      "a Task started twice, or started after co_await");
+        if (h_ && !h_.done()) {
+            if constexpr (detail::kAssertsEnabled) h_.promise().started = true;
+            h_.resume();
+        }
     }
 
     /// Releases ownership of the coroutine (used by spawn()).
@@ -188,6 +207,7 @@ Detached run_detached(Task<void> task);
 /// Starts `task` now and lets it run to completion on its own. An exception escaping it is
 /// logged and dropped. Call it on a worker thread; the task resumes on that worker.
 inline void spawn(Task<void> task) {
+    GANNET_ASSERT(detail::current_worker() != nullptr, "spawn() called off a worker thread");
     detail::run_detached(std::move(task));
 }
 

@@ -5,6 +5,8 @@
 #include "io/socket.hpp"
 #include "io/tcp_stream.hpp"
 
+#include <gannet/log.hpp>
+
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -55,9 +57,9 @@ void report_handler_failure(const Request& req, std::exception_ptr error) noexce
         what = e.what();
     } catch (...) {
     }
-    std::fprintf(stderr, "gannet: %.*s %.*s: handler threw: %s\n",
-                 static_cast<int>(req.method().size()), req.method().data(),
-                 static_cast<int>(req.path().size()), req.path().data(), what);
+    GANNET_LOG(LogLevel::error, "%.*s %.*s: handler threw: %s",
+               static_cast<int>(req.method().size()), req.method().data(),
+               static_cast<int>(req.path().size()), req.path().data(), what);
 }
 
 AppCore::AppCore() {
@@ -142,7 +144,7 @@ Response AppCore::error_response(Request& req, std::exception_ptr e) const noexc
     try {
         if (error_hook) return error_hook(req, e);
     } catch (const std::exception& hook_error) {
-        std::fprintf(stderr, "gannet: the error hook threw: %s\n", hook_error.what());
+        GANNET_LOG(LogLevel::error, "the error hook threw: %s", hook_error.what());
         return Response::status_only(500);
     } catch (...) {
         return Response::status_only(500);

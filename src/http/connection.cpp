@@ -2,10 +2,12 @@
 
 #include "http/serializer.hpp"
 
+#include <gannet/detail/assert.hpp>
+#include <gannet/log.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -127,8 +129,9 @@ Task<void> Connection::run() {
         if (close_after_ && !timed_out_ && (pos_ < len_ || stream_->readable())) linger_ = true;
         if (linger_ && !broken_ && !aborted_) co_await linger();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "gannet: connection from %s failed: %s\n",
-                     std::string(stream_->peer_address()).c_str(), e.what());
+        std::string_view peer = stream_->peer_address();
+        GANNET_LOG(LogLevel::error, "connection from %.*s failed: %s",
+                   static_cast<int>(peer.size()), peer.data(), e.what());
     }
     stream_->close();
     release_buffer();
@@ -243,6 +246,11 @@ Task<bool> Connection::push() {
 
 void Connection::handle_protocol_error(int status, std::string_view reason) {
     stats_.protocol_errors.bump();
+    if (log_enabled(LogLevel::debug)) {
+        std::string_view peer = stream_->peer_address();
+        GANNET_LOG(LogLevel::debug, "%d from %.*s: %.*s", status, static_cast<int>(peer.size()),
+                   peer.data(), static_cast<int>(reason.size()), reason.data());
+    }
     service_.on_protocol_error(status, reason);
     serialize_error(status, reason, current_date(), out_);
     close_after_ = true;
@@ -585,6 +593,8 @@ Task<void> Connection::serve() {
             phase_ = Phase::handling;
             stats_.requests.bump();
 
+            // The views in req_ point into buf_: it must not move until the response is done.
+            [[maybe_unused]] const char* const buf_during_request = buf_;
             Response res;
             Task<Response> task;
             bool failed = false;
@@ -593,8 +603,9 @@ Task<void> Connection::serve() {
             } catch (const std::exception& e) {
                 // The app turns handler errors into responses; this is what escaped it. The
                 // responses before it in the batch still go out, and this one closes.
-                std::fprintf(stderr, "gannet: request from %s failed: %s\n",
-                             std::string(stream_->peer_address()).c_str(), e.what());
+                std::string_view peer = stream_->peer_address();
+                GANNET_LOG(LogLevel::error, "request from %.*s failed: %s",
+                           static_cast<int>(peer.size()), peer.data(), e.what());
                 failed = true;
             } catch (...) {
                 failed = true;
@@ -605,6 +616,8 @@ Task<void> Connection::serve() {
             }
 
             finish_request_body();
+            GANNET_ASSERT(buf_ == buf_during_request,
+                          "the read buffer moved while a request was handled");
             if (res.is_already_sent() || resp_.started) {
                 // Written through the exchange. A response that was not finished (a handler
                 // that failed midway, an upgrade) leaves the connection unusable for another.

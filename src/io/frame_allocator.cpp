@@ -4,10 +4,10 @@
 // A frame freed on another thread than the one that allocated it (possible only when a frame is
 // destroyed off its worker, which gannet never does on purpose) simply joins that thread's list:
 // the blocks are plain malloc memory, so any thread may own them.
+#include <gannet/log.hpp>
 #include <gannet/task.hpp>
 
 #include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -77,14 +77,17 @@ void Detached::promise_type::unhandled_exception() const noexcept {
     try {
         throw;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "gannet: uncaught exception in a detached task: %s\n", e.what());
+        GANNET_LOG(LogLevel::error, "uncaught exception in a detached task: %s", e.what());
     } catch (...) {
-        std::fprintf(stderr, "gannet: uncaught exception in a detached task\n");
+        log(LogLevel::error, "uncaught exception in a detached task");
     }
 }
 
 Detached run_detached(Task<void> task) {
+    [[maybe_unused]] void* started_on = kAssertsEnabled ? current_worker() : nullptr;
     co_await std::move(task);
+    GANNET_ASSERT(current_worker() == started_on,
+                  "a spawned task finished on another thread than the worker it was spawned on");
 }
 
 }  // namespace gannet::detail

@@ -103,10 +103,7 @@ Listener::Listener(int fd, std::size_t max_sessions, AcceptFn on_accept)
 }
 
 Listener::~Listener() {
-    if (!closed_) {
-        Worker::current()->unwatch(state_);
-        close_fd(state_.fd);
-    }
+    if (!closed_) Worker::current()->close(state_);
 }
 
 void Listener::start() {
@@ -129,9 +126,7 @@ void Listener::drain() {
     Worker* w = Worker::current();
     w->on_session_end = nullptr;
     auto reader = std::exchange(state_.reader, {});
-    w->unwatch(state_);
-    close_fd(state_.fd);
-    state_.fd = -1;
+    w->close(state_);
     set_finished();
     // Wake the loop wherever it waits, so it sees closed_ and its frame is freed.
     if (reader) reader.resume();
@@ -143,7 +138,7 @@ Task<void> Listener::loop() {
     struct Pause {
         Listener& l;
         bool await_ready() const noexcept { return !l.paused_; }
-        void await_suspend(std::coroutine_handle<> h) noexcept { l.paused_waiter_ = h; }
+        void await_suspend(std::coroutine_handle<> h) noexcept { park(l.paused_waiter_, h); }
         void await_resume() const noexcept {}
     };
     while (!closed_) {

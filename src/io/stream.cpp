@@ -1,5 +1,7 @@
 #include "io/stream.hpp"
 
+#include <gannet/detail/assert.hpp>
+
 #include <utility>
 
 namespace gannet::io {
@@ -57,10 +59,11 @@ void Stream::Wait::await_suspend(std::coroutine_handle<> h) noexcept {
         slot.parked_in = d;
         poller_slot = &s_.parked(d);
     }
+    GANNET_ASSERT(!slot.waiter, "a second coroutine waits on one direction of a stream");
     slot.result = WaitResult::ready;
     slot.waiter = h;
     h_ = h;
-    *poller_slot = h;
+    park(*poller_slot, h);
     if (ms_ > 0) slot.arm(ms_);
 }
 

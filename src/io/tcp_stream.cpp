@@ -2,6 +2,8 @@
 
 #include "io/socket.hpp"
 
+#include <gannet/detail/assert.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/sendfile.h>
@@ -41,7 +43,9 @@ TcpStream::~TcpStream() {
 }
 
 void TcpStream::attach() {
-    Worker::current()->watch(state_);
+    worker_ = Worker::current();
+    GANNET_ASSERT(worker_ != nullptr, "a stream is attached on a worker's thread");
+    worker_->watch(state_);
     // Data usually arrives with the connection (TCP_DEFER_ACCEPT): try reading before waiting
     // for an edge; and a new socket has room to write.
     state_.readable = true;
@@ -167,9 +171,12 @@ void TcpStream::shutdown_both() noexcept {
 
 void TcpStream::close() noexcept {
     if (state_.fd < 0) return;
-    Worker::forget(state_);  // close() also removes the fd from the poller
-    close_fd(state_.fd);
-    state_.fd = -1;
+    if (worker_ != nullptr) {
+        worker_->close(state_);  // forgets the waiters, leaves the poller, closes
+    } else {
+        close_fd(state_.fd);  // never attached
+        state_.fd = -1;
+    }
 }
 
 std::string_view TcpStream::local_address() const noexcept {

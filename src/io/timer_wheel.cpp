@@ -27,6 +27,9 @@ void TimerWheel::link(detail::TimerNode& node) noexcept {
 
 void TimerWheel::schedule(detail::TimerNode& node, std::uint64_t now_ms,
                           std::uint64_t delay_ms) noexcept {
+    GANNET_ASSERT(on_owner_thread(), "a timer armed off the thread of the worker owning the wheel");
+    GANNET_ASSERT(node.wheel == nullptr || node.wheel == this,
+                  "a timer re-armed on another worker's wheel than the one it is armed on");
     cancel(node);
     if (!started_) {
         last_ms_ = now_ms;
@@ -42,6 +45,8 @@ void TimerWheel::schedule(detail::TimerNode& node, std::uint64_t now_ms,
 void TimerWheel::cancel(detail::TimerNode& node) noexcept {
     if (!node.wheel) return;
     auto* wheel = static_cast<TimerWheel*>(node.wheel);
+    GANNET_ASSERT(wheel->on_owner_thread(),
+                  "a timer cancelled off the thread of the worker whose wheel it is armed on");
     node.prev->next = node.next;
     node.next->prev = node.prev;
     node.prev = node.next = nullptr;
@@ -50,6 +55,7 @@ void TimerWheel::cancel(detail::TimerNode& node) noexcept {
 }
 
 void TimerWheel::advance(std::uint64_t now_ms) {
+    GANNET_ASSERT(on_owner_thread(), "a timer wheel advanced off its worker's thread");
     if (!started_) {
         last_ms_ = now_ms;
         started_ = true;
@@ -95,6 +101,7 @@ namespace gannet::detail {
 
 void TimerNode::arm(std::uint64_t delay_ms) noexcept {
     io::Worker* w = io::Worker::current();
+    GANNET_ASSERT(w != nullptr, "a timer armed off a worker thread");
     w->timers().schedule(*this, w->now_ms(), delay_ms);
 }
 

@@ -10,6 +10,8 @@
 // the thread that wakes it, which is always its own worker's.
 #pragma once
 
+#include <gannet/detail/assert.hpp>
+
 #include <coroutine>
 #include <utility>
 #include <vector>
@@ -22,7 +24,10 @@ class Waiter {
     struct Awaiter {
         Waiter& w;
         bool await_ready() const noexcept { return false; }
-        void await_suspend(std::coroutine_handle<> h) noexcept { w.h_ = h; }
+        void await_suspend(std::coroutine_handle<> h) noexcept {
+            GANNET_ASSERT(!w.h_, "a second coroutine waits on a Waiter");
+            w.h_ = h;
+        }
         void await_resume() const noexcept {}
     };
     /// Suspends until wake(). The caller re-checks its condition after it resumes.

@@ -1,15 +1,9 @@
 #include "io/worker.hpp"
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <gannet/log.hpp>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 namespace gannet::io {
@@ -31,16 +25,10 @@ void Session::set_finished() noexcept {
     if (Worker* w = Worker::current()) w->finished_sessions_.push_back(this);
 }
 
-Worker::Worker(unsigned index) : index_(index) {
-    epfd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
-    wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wakefd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-    wake_state_.fd = wakefd_;
-    epoll_event ev{};
-    ev.events = EPOLLIN;  // level-triggered: drained on every wake-up
-    ev.data.ptr = &wake_state_;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+Worker::Worker(unsigned index) : Worker(index, make_default_backend()) {}
+
+Worker::Worker(unsigned index, std::unique_ptr<Backend> backend)
+    : index_(index), backend_(std::move(backend)) {
     now_ms_ = monotonic_ms();
 }
 
@@ -48,11 +36,10 @@ Worker::~Worker() {
     // Sessions may hold timers and fds registered here: destroy them while the worker is current.
     Worker* prev = t_current;
     t_current = this;
+    timers_.bind_to_this_thread();  // the loop's thread, if any, has ended
     sessions_.clear();
     finished_sessions_.clear();
     t_current = prev;
-    if (wakefd_ >= 0) ::close(wakefd_);
-    if (epfd_ >= 0) ::close(epfd_);
 }
 
 Worker* Worker::current() noexcept {
@@ -70,16 +57,10 @@ void Worker::post(std::function<void()> fn) {
         mailbox_.push_back(std::move(fn));
         if (!wake_pending_) wake = wake_pending_ = true;
     }
-    if (wake) {
-        std::uint64_t one = 1;
-        // A full counter (impossible in practice) still leaves the fd readable.
-        [[maybe_unused]] auto n = ::write(wakefd_, &one, sizeof one);
-    }
+    if (wake) backend_->wake();
 }
 
 void Worker::run_mailbox() {
-    std::uint64_t value = 0;
-    [[maybe_unused]] auto n = ::read(wakefd_, &value, sizeof value);
     {
         std::lock_guard lock(mailbox_mutex_);
         mailbox_run_.swap(mailbox_);
@@ -95,27 +76,34 @@ void Worker::run_deferred() {
     deferred_run_.swap(deferred_);
     // By index, taking each handle out first: a resumed coroutine may cancel later entries.
     for (std::size_t i = 0; i < deferred_run_.size(); ++i) {
-        if (auto h = std::exchange(deferred_run_[i], {})) h.resume();
+        if (auto h = std::exchange(deferred_run_[i], {})) {
+            GANNET_ASSERT(!h.done(), "a deferred coroutine finished before its turn");
+            h.resume();
+        }
     }
     deferred_run_.clear();
 }
 
 void Worker::watch(FdState& s) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = &s;
-    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
-        throw std::runtime_error(std::string("epoll_ctl add: ") + std::strerror(errno));
-    }
+    GANNET_ASSERT(current() == this, "Worker::watch called off the worker's thread");
+    backend_->add(s, Interest::read_write);
 }
 
 void Worker::unwatch(FdState& s) noexcept {
-    epoll_event ev{};
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, &ev);
+    GANNET_ASSERT(current() == this, "Worker::unwatch called off the worker's thread");
+    backend_->remove(s);
     forget(s);
 }
 
+void Worker::close(FdState& s) noexcept {
+    GANNET_ASSERT(current() == this, "Worker::close called off the worker's thread");
+    forget(s);
+    backend_->release(s);
+    s.fd = -1;
+}
+
 void Worker::adopt(std::unique_ptr<Session> s) {
+    GANNET_ASSERT(current() == this, "Worker::adopt called off the worker's thread");
     s->index_ = sessions_.size();
     sessions_.push_back(std::move(s));
 }
@@ -149,9 +137,9 @@ void Worker::abort_all() {
 }
 
 void Worker::run() {
+    GANNET_ASSERT(t_current == nullptr, "Worker::run on a thread that already runs a worker");
     t_current = this;
-    constexpr int kMaxEvents = 256;
-    epoll_event events[kMaxEvents];
+    timers_.bind_to_this_thread();
     update_clock();
     timers_.advance(now_ms_);
     while (!stopping_) {
@@ -159,33 +147,15 @@ void Worker::run() {
         int timeout = !deferred_.empty()   ? 0
                       : timers_.size() > 0 ? static_cast<int>(TimerWheel::kTickMs)
                                            : -1;
-        int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+        int n = backend_->wait(timeout);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            std::perror("gannet: epoll_wait");
+            GANNET_LOG(LogLevel::error, "%s wait failed, the worker stops: %s", backend_->name(),
+                       std::strerror(-n));
             break;
         }
+        // Before dispatching: resumed coroutines arm timers and stamp requests with now_ms().
         update_clock();
-        for (int i = 0; i < n; ++i) {
-            auto* s = static_cast<FdState*>(events[i].data.ptr);
-            if (s == &wake_state_) {
-                run_mailbox();
-                continue;
-            }
-            std::uint32_t e = events[i].events;
-            if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-                s->hangup = true;
-                if (auto h = std::exchange(s->closer, {})) h.resume();
-            }
-            if (e & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-                s->readable = true;
-                if (auto h = std::exchange(s->reader, {})) h.resume();
-            }
-            if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-                s->writable = true;
-                if (auto h = std::exchange(s->writer, {})) h.resume();
-            }
-        }
+        if (n > 0 && backend_->dispatch()) run_mailbox();
         timers_.advance(now_ms_);
         run_deferred();
         reap();
@@ -195,3 +165,11 @@ void Worker::run() {
 }
 
 }  // namespace gannet::io
+
+namespace gannet::detail {
+
+void* current_worker() noexcept {
+    return io::Worker::current();
+}
+
+}  // namespace gannet::detail

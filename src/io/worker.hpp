@@ -1,8 +1,10 @@
-// A worker: one thread, one edge-triggered epoll loop, its own timers, sessions and mailbox
-// (docs/architecture.md, "Runtime"). Nothing mutable is shared between workers; the mailbox is the only
-// way in from another thread.
+// A worker: one thread, one event loop over its backend (io/backend.hpp: epoll today), its own
+// timers, sessions and mailbox (docs/architecture.md, "Runtime"). Nothing mutable is shared between
+// workers; the mailbox is the only way in from another thread.
 #pragma once
 
+#include "io/backend.hpp"
+#include "io/fd_state.hpp"
 #include "io/timer_wheel.hpp"
 
 #include <coroutine>
@@ -13,34 +15,6 @@
 #include <vector>
 
 namespace gannet::io {
-
-/// Readiness of one file descriptor registered with a worker's epoll, and the coroutines
-/// waiting on it. Edge-triggered: a flag stays set until the owner sees EAGAIN and clears it.
-struct FdState {
-    int fd = -1;
-    bool readable = false;
-    bool writable = false;
-    bool hangup = false;  ///< peer closed or error: reads will return 0 or an error
-    std::coroutine_handle<> reader;
-    std::coroutine_handle<> writer;
-    std::coroutine_handle<> closer;  ///< waits only for hang-up (an SSE stream's watch)
-};
-
-/// Awaitable: suspends until `s` is readable (or hung up). The caller re-checks by reading.
-struct Readable {
-    FdState& s;
-    bool await_ready() const noexcept { return s.readable; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { s.reader = h; }
-    void await_resume() const noexcept {}
-};
-
-/// Awaitable: suspends until `s` is writable (or hung up).
-struct Writable {
-    FdState& s;
-    bool await_ready() const noexcept { return s.writable; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { s.writer = h; }
-    void await_resume() const noexcept {}
-};
 
 /// Something a worker owns and must be able to stop: a connection, a listener.
 class Session {
@@ -55,7 +29,7 @@ class Session {
 
   protected:
     /// Marks the session finished; its worker destroys it at the end of the loop iteration
-    /// (never while an epoll batch may still refer to it).
+    /// (never while the backend's current batch of events may still refer to it).
     void set_finished() noexcept;
 
   private:
@@ -66,7 +40,10 @@ class Session {
 
 class Worker {
   public:
+    /// A worker on the default backend (epoll).
     explicit Worker(unsigned index);
+    /// A worker on `backend` (another kernel interface, or a test's).
+    Worker(unsigned index, std::unique_ptr<Backend> backend);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
     ~Worker();
@@ -83,9 +60,13 @@ class Worker {
     /// Resumes `h` on this worker once the current batch of events is handled, before the loop
     /// waits again: "soon, but not inside my caller" (a delivery loop that must not be
     /// re-entered). No syscall, no timer tick. Worker thread only.
-    void defer(std::coroutine_handle<> h) { deferred_.push_back(h); }
-    /// Forgets a deferred `h` (its coroutine is about to be destroyed).
+    void defer(std::coroutine_handle<> h) {
+        GANNET_ASSERT(current() == this, "Worker::defer called off the worker's thread");
+        deferred_.push_back(h);
+    }
+    /// Forgets a deferred `h` (its coroutine is about to be destroyed). Worker thread only.
     void cancel_deferred(std::coroutine_handle<> h) noexcept {
+        GANNET_ASSERT(current() == this, "Worker::cancel_deferred called off the worker's thread");
         for (auto& d : deferred_) {
             if (d == h) d = {};
         }
@@ -94,18 +75,24 @@ class Worker {
         }
     }
 
-    /// Registers `s.fd` (edge-triggered, in and out). `s` must stay alive until unwatch().
+    /// Registers `s.fd` with the backend (edge-triggered, in and out). `s` must stay alive
+    /// until unwatch() or close(). Throws std::system_error. Worker thread only.
     void watch(FdState& s);
-    /// Removes `s.fd` from epoll (needed only when the fd stays open; closing it is enough).
+    /// Stops watching `s.fd`, which stays open, and forgets its waiters. Worker thread only.
     void unwatch(FdState& s) noexcept;
-    /// Forgets the waiters of `s` before its fd is closed (close() itself leaves epoll).
+    /// Forgets the waiters of `s`, stops watching it and closes its fd, as cheaply as the
+    /// backend can (epoll: close(2) alone). Leaves `s.fd` at -1. Worker thread only.
+    void close(FdState& s) noexcept;
+    /// Forgets the waiters of `s` before its fd is closed. With epoll, closing the fd is enough
+    /// to leave the backend; close() above does both for any backend.
     static void forget(FdState& s) noexcept {
         s.reader = {};
         s.writer = {};
         s.closer = {};
     }
 
-    /// Takes ownership of a session; it is destroyed after it reports finished().
+    /// Takes ownership of a session; it is destroyed after it reports finished(). Worker thread
+    /// only (post() from elsewhere).
     void adopt(std::unique_ptr<Session> s);
     /// Sessions alive on this worker.
     std::size_t sessions() const noexcept { return sessions_.size(); }
@@ -133,9 +120,7 @@ class Worker {
     void update_clock() noexcept;
 
     unsigned index_;
-    int epfd_ = -1;
-    int wakefd_ = -1;
-    FdState wake_state_;
+    std::unique_ptr<Backend> backend_;
     TimerWheel timers_;
     std::uint64_t now_ms_ = 0;
     bool stopping_ = false;

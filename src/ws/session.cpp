@@ -2,6 +2,8 @@
 
 #include "ws/topics.hpp"
 
+#include <gannet/log.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -100,11 +102,12 @@ Task<void> Session::run_handler() {
     try {
         co_await route_->handler(req_, socket_);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "gannet: WebSocket handler for %.*s threw: %s\n",
-                     static_cast<int>(req_.path().size()), req_.path().data(), e.what());
+        GANNET_LOG(LogLevel::error, "WebSocket handler for %.*s threw: %s",
+                   static_cast<int>(req_.path().size()), req_.path().data(), e.what());
         failed = true;
     } catch (...) {
-        std::fprintf(stderr, "gannet: WebSocket handler threw a non-exception\n");
+        GANNET_LOG(LogLevel::error, "WebSocket handler for %.*s threw a non-exception",
+                   static_cast<int>(req_.path().size()), req_.path().data());
         failed = true;
     }
     handler_done_ = true;

@@ -53,6 +53,9 @@ SANITIZER_MARKERS = (
     "LeakSanitizer",
     "ThreadSanitizer",
     "ERROR: UndefinedBehaviorSanitizer",
+    # A broken runtime invariant (GANNET_ASSERT, on in Debug and sanitizer builds): the server
+    # aborts; the marker makes the report say why rather than only "died from signal 6".
+    "gannet: assertion failed:",
 )
 
 LISTEN_RE = re.compile(r"gannet: listening on http://([0-9.]+):(\d+) \((\d+) workers\)")

@@ -19,6 +19,7 @@ PUBLIC = {
     "task.hpp": "io",
     "runtime.hpp": "io",
     "detail/timer_node.hpp": "io",
+    "detail/assert.hpp": "io",
     "log.hpp": "io",
     "http_types.hpp": "http",
     "fields.hpp": "http",

@@ -65,7 +65,7 @@ TEST_F(ConnectionTest, PipelinedRequestsAnswerInOrderWithOneWritePerBatch) {
     EXPECT_EQ(p.responses[2].status, 404);
     EXPECT_EQ(p.responses[3].body, "hello");
     EXPECT_EQ(p.responses[4].body, "defg");
-    // Corking (DESIGN.md section 3): the five responses leave in one write.
+    // Corking (docs/architecture.md, "The request path"): the five responses leave in one write.
     EXPECT_EQ(loop.call([&] { return peer->writes(); }), 1u);
     EXPECT_TRUE(stays_open(peer));
 
