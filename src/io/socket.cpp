@@ -116,7 +116,7 @@ void Listener::start() {
 void Listener::resume_if_paused() {
     if (paused_ && Worker::current()->sessions() <= max_sessions_) {
         paused_ = false;
-        if (auto h = std::exchange(paused_waiter_, {})) h.resume();
+        unpaused_.wake();
     }
 }
 
@@ -130,17 +130,11 @@ void Listener::drain() {
     set_finished();
     // Wake the loop wherever it waits, so it sees closed_ and its frame is freed.
     if (reader) reader.resume();
-    if (auto h = std::exchange(paused_waiter_, {})) h.resume();
+    unpaused_.wake();
 }
 
 Task<void> Listener::loop() {
     Worker* w = Worker::current();
-    struct Pause {
-        Listener& l;
-        bool await_ready() const noexcept { return !l.paused_; }
-        void await_suspend(std::coroutine_handle<> h) noexcept { park(l.paused_waiter_, h); }
-        void await_resume() const noexcept {}
-    };
     while (!closed_) {
         co_await Readable{state_};
         if (closed_) break;
@@ -149,7 +143,7 @@ Task<void> Listener::loop() {
             if (w->sessions() > max_sessions_) {
                 paused_ = true;
                 ++pauses_;
-                co_await Pause{*this};
+                co_await unpaused_.wait();
                 if (closed_) co_return;
             }
             sockaddr_storage peer{};

@@ -1,6 +1,7 @@
 // TCP socket helpers and the accept loop. Nothing here knows HTTP.
 #pragma once
 
+#include "io/waiters.hpp"
 #include "io/worker.hpp"
 
 #include <gannet/task.hpp>
@@ -54,7 +55,7 @@ class Listener final : public Session {
     AcceptFn on_accept_;
     bool paused_ = false;
     bool closed_ = false;
-    std::coroutine_handle<> paused_waiter_;
+    Waiter unpaused_;  // the accept loop, while paused
     std::uint64_t pauses_ = 0;
 };
 
