@@ -8,8 +8,9 @@ int main() {
     App app;
     // One stream per client: send() is false once the client has gone.
     app.sse("/ticks", [](Request&, EventStream& es) -> Task<> {
-        int n = 0;
-        while (co_await es.send({.event = "tick", .data = std::to_string(++n)})) {
+        for (int n = 1;; ++n) {
+            bool sent = co_await es.send({.event = "tick", .data = std::to_string(n)});
+            if (!sent) break;
             co_await sleep_for(1s);
         }
     });
