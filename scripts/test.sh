@@ -9,12 +9,15 @@ jobs=$(nproc)
 export CTEST_OUTPUT_ON_FAILURE=1
 # Leak checks stay on; a report makes the test fail.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-# clang's sanitizer runtimes symbolize with llvm-symbolizer when there is one (there is none on a
-# clean machine); binutils' addr2line is the fallback, so reports still name functions and lines.
-for s in /usr/lib/llvm-16/bin/llvm-symbolizer "$(command -v llvm-symbolizer || true)"; do
-  if [[ -x $s ]]; then export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$s}; break; fi
-done
-[[ -n ${ASAN_SYMBOLIZER_PATH:-} ]] || ASAN_OPTIONS+=:allow_addr2line=1
+# Debian's clang 16 sanitizer runtimes look for /usr/bin/llvm-symbolizer-16 (package llvm-16, not
+# installed) and print bare addresses without it; binutils' addr2line (a dependency of clang-16)
+# symbolizes too, so reports name functions and lines.
+symbolizer=/usr/bin/llvm-symbolizer-16
+[[ -x $symbolizer ]] || symbolizer=$(command -v addr2line || true)
+if [[ -n $symbolizer ]]; then
+  export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$symbolizer}
+  export TSAN_SYMBOLIZER_PATH=${TSAN_SYMBOLIZER_PATH:-$symbolizer}
+fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
