@@ -9,7 +9,7 @@ declaration (`if (bool ok = co_await f())`, `while (auto m = co_await ws.receive
 binding first (`bool ok = co_await f(); if (ok) ...`).
 
 Scans the C++ sources under src/, include/, examples/ and docs/, and the C++ code blocks of the
-Markdown files there. Comments and string literals are skipped. Prints file:line and the shape
+Markdown files there and of README.md. Comments and string literals are skipped. Prints file:line and the shape
 of every hit; exit status 1 when there is one.
 
 Usage: co_await_conditions.py [SOURCE_DIR]   (default: the repository this file is in)
@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 ROOTS = ("src", "include", "examples", "docs")
+TOP_FILES = ("README.md",)  # its example is the first handler code a user reads
 CPP_SUFFIXES = {".cpp", ".hpp", ".h", ".cc", ".cxx", ".hh", ".ipp"}
 MD_CPP_LANGS = {"cpp", "c++", "cc", "cxx", "hpp", "h", "c"}
 # TODO(src/http/connection.cpp): its remaining co_await conditions are being rewritten on
@@ -406,7 +407,7 @@ def main() -> int:
     if problems:
         print("\n".join(problems))
         return 1
-    files = []
+    files = [(name, root / name) for name in TOP_FILES if (root / name).is_file()]
     for top in ROOTS:
         for path in sorted((root / top).rglob("*")):
             rel = path.relative_to(root).as_posix()
