@@ -3,8 +3,9 @@
 # everything is there it only checks, in a second or two.
 #
 #   apt:  wrk, nginx-light (+ its echo module), golang-go, cargo + rustc, librust-hyper-dev and
-#         librust-tokio-dev (the crates the hyper server is built from, offline), python3, gcc/g++,
-#         cmake + ninja (Gannet), nodejs + npm if node is missing
+#         librust-tokio-dev (the crates the hyper server is built from, offline), python3, gcc/g++
+#         (the harness's tools), clang-16 + cmake + ninja + zlib, nlohmann-json and GoogleTest
+#         (Gannet's release preset), nodejs + npm if node is missing
 #   npm:  bun, into bench/.work/node_modules (checked to run; falls back to the platform package);
 #         ws (WebSocket for the Node.js server), into the same place
 set -euo pipefail
@@ -25,6 +26,7 @@ fi
 APT_PACKAGES=(
   wrk nginx-light golang-go cargo rustc librust-hyper-dev librust-tokio-dev
   python3 gcc g++ make cmake ninja-build util-linux ca-certificates
+  clang-16 zlib1g-dev nlohmann-json3-dev libgtest-dev  # Gannet: `cmake --preset release` (clang 16)
 )
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null || APT_PACKAGES+=(npm)

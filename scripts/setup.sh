@@ -4,11 +4,12 @@
 set -euo pipefail
 
 packages=(
-  g++ clang cmake ninja-build ccache pkg-config   # compilers (GCC 12 first, clang 14 for fuzzing), build
+  clang-16 g++ cmake ninja-build ccache pkg-config  # compilers (clang 16 for every preset; GCC 12 must
+                                                  # keep building: the gcc preset), build
   zlib1g-dev                                      # permessage-deflate (WebSocket compression)
   nlohmann-json3-dev                              # <gannet/json.hpp> (optional JSON helpers)
   libgtest-dev googletest                         # unit tests
-  libclang-rt-14-dev                              # sanitizer and libFuzzer runtimes for clang
+  libclang-rt-16-dev                              # sanitizer and libFuzzer runtimes for clang 16
   python3 python3-pytest python3-aiohttp python3-websockets  # integration tests
   curl                                            # a real HTTP client in the tests
   nginx-light                                     # conformance: compared answer by answer

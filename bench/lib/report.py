@@ -99,7 +99,8 @@ def versions(cfg) -> dict:
         "go": _cmd(["go", "version"], r"go(\d[\d.]*)"),
         "nginx": _cmd(["nginx", "-v"], r"nginx/(\S+)"),
         "bun": _cmd([str(WORK / "node_modules" / ".bin" / "bun"), "--version"]),
-        "gcc": _cmd(["gcc", "-dumpfullversion"]),
+        "clang": _cmd(["clang++-16", "-dumpversion"]),  # Gannet (cmake --preset release)
+        "gcc": _cmd(["gcc", "-dumpfullversion"]),  # the reference server and the load tools
     }
     lock = WORK / "hyper" / "Cargo.lock"
     if lock.exists():

@@ -10,7 +10,7 @@ int main() {
     app.sse("/ticks", [](Request&, EventStream& es) -> Task<> {
         for (int n = 1;; ++n) {
             bool sent = co_await es.send({.event = "tick", .data = std::to_string(n)});
-            if (!sent) break;  // bound first: no co_await in a condition (GCC 12)
+            if (!sent) break;
             co_await sleep_for(1s);
         }
     });

@@ -20,7 +20,8 @@ int main() {
     app.get("/report", [](Request&, ResponseStream& out) -> Task<> {
         out.content_type("text/csv");
         for (int i = 0; i < 100'000; ++i) {
-            if (!co_await out.write(std::to_string(i) + ",row\n")) co_return;
+            bool sent = co_await out.write(std::to_string(i) + ",row\n");
+            if (!sent) co_return;
         }
     });
 

@@ -6,7 +6,8 @@ int main() {
     // Echo: the handler runs for the life of the connection.
     app.ws("/echo", [](Request&, WebSocket& ws) -> Task<> {
         while (auto msg = co_await ws.receive()) {
-            if (!co_await ws.send(msg->data, msg->binary)) co_return;
+            bool sent = co_await ws.send(msg->data, msg->binary);
+            if (!sent) co_return;
         }
     });
 

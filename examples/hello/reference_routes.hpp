@@ -28,7 +28,8 @@ inline void add_reference_routes(gannet::App& app) {
             }
             if (auto type = req.header("Content-Type")) out.content_type(*type);
             while (auto chunk = co_await req.body().read()) {
-                if (!co_await out.write(*chunk)) co_return;
+                bool sent = co_await out.write(*chunk);
+                if (!sent) co_return;  // the client has gone
             }
             if (req.body().error() != 0) throw HttpError(req.body().error());
         },
@@ -43,7 +44,8 @@ inline void add_reference_routes(gannet::App& app) {
     // Every WebSocket message echoed back with the same opcode.
     app.ws("/ws/echo", [](Request&, WebSocket& ws) -> Task<> {
         while (auto msg = co_await ws.receive()) {
-            if (!co_await ws.send(msg->data, msg->binary)) co_return;
+            bool sent = co_await ws.send(msg->data, msg->binary);
+            if (!sent) co_return;
         }
     });
     // Test/demo routes for pub/sub: a WebSocket that receives what is published to the topic

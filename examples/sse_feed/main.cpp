@@ -79,7 +79,9 @@ int main(int argc, char** argv) try {
 
     // A stream of its own per client: send() is false once the client has gone.
     app.sse("/clock", [](Request&, EventStream& es) -> Task<> {
-        while (co_await es.send({.event = "time", .data = now_text()})) {
+        for (;;) {
+            bool sent = co_await es.send({.event = "time", .data = now_text()});
+            if (!sent) break;
             co_await sleep_for(1s);
         }
     });

@@ -4,8 +4,11 @@
 //   app.sse("/events", [](Request&, EventStream& es) -> Task<> {
 //       std::uint64_t id = 0;   // resume after Last-Event-ID
 //       if (auto last = es.last_event_id()) std::from_chars(last->data(), ..., id);
-//       while (co_await es.send({.event = "tick", .data = "1", .id = std::to_string(++id)}))
+//       for (;;) {
+//           bool ok = co_await es.send({.event = "tick", .data = "1", .id = std::to_string(++id)});
+//           if (!ok) break;   // the client has gone
 //           co_await sleep_for(100ms);
+//       }
 //   });
 //   app.sse("/news", [&](Request&, EventStream& es) -> Task<> {
 //       co_await es.follow(app.channel("news"));   // replay after Last-Event-ID, then live

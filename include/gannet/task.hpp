@@ -7,6 +7,12 @@
 // one native frame per level while it runs, like ordinary calls.
 // Exceptions thrown in the body are rethrown at the co_await site.
 //
+// Where co_await may appear: never inside an if/while/for/switch condition or an operand of
+// && or ||. GCC before 13 (Debian 12's GCC 12.2) miscompiles those shapes: the coroutine resumes
+// a wrong frame, then crashes or silently skips code (tests/unit/io/co_await_condition_test.cpp).
+// Bind the result first, `bool ok = co_await f(); if (!ok) co_return;`, or use a condition
+// declaration, `while (auto chunk = co_await req.body().read())`. clang compiles both right.
+//
 // Which thread resumes: a Task resumes on whatever thread completes the awaitable it is suspended
 // on. Every awaitable in gannet (sockets, timers, offload, mailbox) completes on the worker that
 // owns the connection, so a handler always runs on its connection's worker.

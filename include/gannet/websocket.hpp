@@ -10,9 +10,10 @@
 // handshake and queues complete messages for receive(). When the handler returns, the
 // connection is closed with 1000 (1011 if it threw).
 //
-// GCC 12 miscompiles `while (co_await ws.receive()) {}` (an empty loop body: receive() never
-// runs and the handler never ends). Write `auto m = co_await ws.receive(); while (m) m = ...;`
-// or `while (auto m = co_await ws.receive()) { ... }` with a real body.
+// Never put a co_await in an if/while/for condition or a && / || operand: GCC 12 miscompiles
+// it (see <gannet/task.hpp>). `while (auto m = co_await ws.receive())` is a condition
+// declaration and safe; for send(), bind first: `bool sent = co_await ws.send(m->data);
+// if (!sent) co_return;`.
 //
 // Origin checks: set WebSocketOptions::accept to refuse an upgrade with 403 before it happens
 // (e.g. `[](Request& r) { return r.header("Origin") == "https://example.com"; }`); a handler
