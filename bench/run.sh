@@ -7,6 +7,8 @@
 #   bench/run.sh --rounds 5 --duration 10
 #   bench/run.sh --only gannet,node,hyper --scenarios plaintext,short
 #   bench/run.sh --no-build            use the binaries already built
+#   bench/run.sh --baseline HEAD~3     also build that commit's reference app and measure it in the
+#                                      same rounds (a change's cost as ratios from one run)
 #   bench/run.sh --help
 #
 # Exits non-zero only when the harness itself breaks (a tool does not build or its output does not
@@ -21,6 +23,7 @@ PY=/usr/bin/python3
 
 ONLY=""
 NO_BUILD=0
+BASELINE=""
 HYPER_PROFILE=release
 args=("$@")
 while [[ $# -gt 0 ]]; do
@@ -28,6 +31,8 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="${2:-}"; shift 2 || shift ;;
     --only=*) ONLY="${1#--only=}"; shift ;;
     --no-build) NO_BUILD=1; shift ;;
+    --baseline) BASELINE="${2:-}"; shift 2 || shift ;;
+    --baseline=*) BASELINE="${1#--baseline=}"; shift ;;
     --quick) HYPER_PROFILE=quick; shift ;;  # hyper without LTO: see servers/hyper/Cargo.toml
     -h|--help) exec "$PY" "$BENCH/lib/harness.py" --help ;;
     *) shift ;;
@@ -140,6 +145,30 @@ build_gannet() {
   fi
 }
 
+build_baseline() {  # rev: its examples/hello, built like ours, into $WORK/baseline/hello
+  local rev="$1" src="$WORK/baseline-src" out="$WORK/baseline" sha cxx
+  if ! sha=$(git -C "$REPO" rev-parse --verify --quiet "$rev^{commit}"); then
+    skip gannet-base "no such commit: $rev"
+    return
+  fi
+  mkdir -p "$out"
+  if [[ -x "$out/hello" && "$(cat "$out/rev" 2>/dev/null)" == "$sha" ]]; then return; fi
+  say "building the baseline reference app from $rev (${sha:0:12})"
+  rm -rf "$src" "$out/hello" "$out/rev"
+  mkdir -p "$src"
+  # The same compiler as this build's release preset, and the same build type.
+  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$REPO/build/release/CMakeCache.txt" 2>/dev/null)
+  if ! (git -C "$REPO" archive "$sha" | tar -x -C "$src" && \
+        cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+          -DCMAKE_CXX_COMPILER="${cxx:-clang++-16}" -DGANNET_BUILD_TESTS=OFF && \
+        cmake --build "$src/build" --target hello) > "$WORK/logs/build-gannet-base.log" 2>&1; then
+    skip gannet-base "build failed: $(last_line "$WORK/logs/build-gannet-base.log") (log: bench/.work/logs/build-gannet-base.log)"
+    return
+  fi
+  cp "$src/build/hello" "$out/hello"
+  echo "$sha" > "$out/rev"
+}
+
 if [[ $NO_BUILD == 0 ]]; then
   # Go and hyper build side by side while Gannet builds.
   build_pids=()
@@ -157,6 +186,8 @@ if wants bun; then
     skip bun "bench/.work/node_modules/.bin/bun does not run on this machine"
   fi
 fi
+# Built even with --no-build (once per commit): it is what the run compares against.
+if [[ -n $BASELINE ]]; then build_baseline "$BASELINE"; fi
 say "builds done in $((SECONDS - T0)) s"
 
 # ---- measure ------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# ccache keys on paths relative to the checkout, so another clone on this machine (CI's) reuses
+# what this one compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 cmake --preset release >/dev/null
 cmake --build --preset release --target demo hello
 exec build/release/demo --port "${PORT:-8080}" "$@"

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 jobs=$(nproc)
+# ccache keys on paths relative to the checkout, so another clone on this machine (CI's) reuses
+# what this one compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 export CTEST_OUTPUT_ON_FAILURE=1
 # Leak checks stay on; a report makes the test fail.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

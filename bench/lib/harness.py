@@ -86,8 +86,11 @@ def _which(cmd: str) -> str | None:
 class Gannet(ServerDef):
     BIN = REPO / "build" / "release" / "hello"
 
+    def binary(self) -> Path:
+        return self.BIN
+
     def _missing(self):
-        if not self.BIN.exists():
+        if not self.binary().exists():
             return ("build/release/hello not found: Gannet's reference app is not built yet "
                     "(run.sh tries `cmake --preset release && cmake --build --preset release --target hello`)")
         return None
@@ -95,8 +98,27 @@ class Gannet(ServerDef):
     def argv(self, port, tmp):
         # The default cap is 10 000 connections per worker; the realtime scenarios hold 10 000
         # subscribers plus a publisher.
-        return [str(self.BIN), "--port", str(port), "--threads", "1", "--max-connections", "20000",
+        return [str(self.binary()), "--port", str(port), "--threads", "1", "--max-connections", "20000",
                 "--files", str(FILES_DIR)], {}
+
+
+def baseline_rev(asked: str | None) -> str | None:
+    """The commit the baseline binary was built from (run.sh writes it), or None without one."""
+    if not asked:
+        return None
+    rev = WORK / "baseline" / "rev"
+    return rev.read_text().strip()[:12] if rev.exists() else asked
+
+
+class GannetBaseline(Gannet):
+    """The same reference app built from an earlier commit (`run.sh --baseline REV`), measured in
+    the same rounds, so that a change's cost shows as a ratio from one run."""
+    BIN = WORK / "baseline" / "hello"
+
+    def _missing(self):
+        if not self.BIN.exists():
+            return "no baseline build (run.sh --baseline REV builds one into bench/.work/baseline/)"
+        return None
 
 
 class Reference(ServerDef):
@@ -202,7 +224,11 @@ SERVERS: list[ServerDef] = [
                          for r in ("/json", "/users", "/echo")}),
     Gannet("gannet", "Gannet", "Gannet `examples/hello`, `--threads 1 --max-connections 20000 --files DIR`",
            ready_line="gannet: listening on", realtime=True),
+    GannetBaseline("gannet-base", "Gannet (baseline)",
+                   "Gannet `examples/hello` built from the baseline commit (`--baseline REV`), same flags",
+                   ready_line="gannet: listening on", realtime=True),
 ]
+BASELINE_SERVER = "gannet-base"
 SERVER_BY_NAME = {s.name: s for s in SERVERS}
 
 
@@ -279,12 +305,12 @@ SCENARIOS: list[Scenario] = [
                    "to every subscriber (asked: {subs} × 100 events/s). msg/s = events received per second "
                    "over all subscribers; latency = from the event's scheduled publish time to receipt."),
     Scenario("download-1g", "GET a {bulk} file, sendfile", "bulk", route="/files", transfer="download",
-             servers=("nginx", "gannet"), others_na="no file route written for it in this bench",
+             servers=("nginx", "gannet", "gannet-base"), others_na="no file route written for it in this bench",
              about="A {bulk} file of random bytes (`bench/.work/files/`, made once) downloaded with `curl -s -o "
                    "/dev/null`, {reps} times per round; status and size checked. Gannet: `--files DIR` "
                    "(`static_files`, sendfile); nginx: `location /files/` with `sendfile on; tcp_nopush on`."),
     Scenario("upload-1g", "POST a {bulk} body to /echo, streamed back", "bulk", route="/echo", transfer="upload",
-             servers=("gannet",),
+             servers=("gannet", "gannet-base"),
              others_na="Gannet only: nginx has no streaming echo, its echo module reads the whole body before "
                        "it answers; the other servers' /echo was written for the 1 KiB echo scenario",
              about="The same file POSTed to `/echo` with `curl -s -T FILE -X POST -H 'Content-Type: "
@@ -762,6 +788,7 @@ class Config:
     raw: Path
     server_cpu: str | None
     client_cpu: str | None
+    baseline: str | None = None  # the commit gannet-base was built from
     lua_dir: Path = WORK / "lua"
 
     def pin(self, cpu: str | None) -> list[str]:
@@ -788,6 +815,8 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--bulk-reps", type=int, help="transfers per round in download-1g and upload-1g (default 3)")
     p.add_argument("--out", help="directory for latest.md / latest.svg (default bench/results)")
     p.add_argument("--no-build", action="store_true", help="(run.sh) do not build; use what is there")
+    p.add_argument("--baseline", metavar="REV",
+                   help="(run.sh builds REV's reference app) measure it beside Gannet in the same rounds")
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--client-cpu", default="1")
     a = p.parse_args(argv)
@@ -805,6 +834,11 @@ def parse_args(argv: list[str]) -> Config:
     Hyper.quick = a.quick
     servers = pick(a.only, SERVER_BY_NAME, "server")
     servers = [s for s in SERVERS if s in servers]  # keep the canonical round order
+    if a.baseline:
+        if SERVER_BY_NAME[BASELINE_SERVER] not in servers:
+            servers.append(SERVER_BY_NAME[BASELINE_SERVER])
+    else:
+        servers = [s for s in servers if s.name != BASELINE_SERVER]
     scenarios = pick(a.scenarios, SCENARIO_BY_NAME, "scenario")
     scenarios = [s for s in SCENARIOS if s in scenarios]
     rounds = a.rounds if a.rounds is not None else (1 if a.quick else 3)
@@ -842,7 +876,7 @@ def parse_args(argv: list[str]) -> Config:
                   open_duration=duration, open_warmup=max(0.2, warmup), open_conns=64, memory_conns=mem,
                   rt_subscribers=subs, bulk_mib=bulk_mib, bulk_reps=bulk_reps,
                   quick=a.quick, servers=servers, scenarios=scenarios, out=out, raw=raw,
-                  server_cpu=server_cpu, client_cpu=client_cpu)
+                  server_cpu=server_cpu, client_cpu=client_cpu, baseline=baseline_rev(a.baseline))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1347,7 +1381,8 @@ class Bench:
                        "open_conns": cfg.open_conns, "memory_conns": cfg.memory_conns, "quick": cfg.quick,
                        "rt_subscribers": cfg.rt_subscribers, "bulk_mib": cfg.bulk_mib,
                        "bulk_reps": cfg.bulk_reps,
-                       "server_cpu": cfg.server_cpu, "client_cpu": cfg.client_cpu},
+                       "server_cpu": cfg.server_cpu, "client_cpu": cfg.client_cpu,
+                       "baseline": cfg.baseline},
             "servers": [{"name": s.name, "label": s.label, "what": s.what, "skipped": self.skipped.get(s.name)}
                         for s in cfg.servers],
             "scenarios": [{"name": s.name, "title": s.title, "kind": s.kind, "about": s.about, "conns": s.conns,

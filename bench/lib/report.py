@@ -18,6 +18,7 @@ REPO = BENCH.parent
 WORK = BENCH / ".work"
 
 GANNET = "gannet"
+GANNET_BASE = "gannet-base"  # the same app from an earlier commit (run.sh --baseline REV)
 BASELINE = "node"
 FLOOR = "reference"
 
@@ -280,7 +281,7 @@ def markdown(data: dict) -> str:
         w("")
 
     names = [s["name"] for s in servers]
-    others = [n for n in names if n not in (GANNET, FLOOR)]
+    others = [n for n in names if n not in (GANNET, FLOOR, GANNET_BASE)]
     wrk_scen = [s for s in scen if s["kind"] == "wrk"]
     open_scen = [s for s in scen if s["kind"] == "open"]
     mem_scen = [s for s in scen if s["kind"] == "memory"]
@@ -332,6 +333,26 @@ def markdown(data: dict) -> str:
         w(f"| {s['name']} | {metric} | {fmt(g)} | {fmt(nd)} | {f_ratio(_ratio(g, nd))} | "
           f"{(label[bn] + ' ' + fmt(bv)) if bn else '—'} | {f_ratio(_ratio(g, bv))} | {fmt(fl)} |")
     w("")
+
+    # A change against its baseline ----------------------------------------------------------
+    if GANNET_BASE in names:
+        rev = cfg.get("baseline") or "an earlier commit"
+        w(f"## This build against the baseline ({rev})")
+        w("")
+        w("The same reference app built from the baseline commit with the same compiler and flags, "
+          "measured in the same interleaved rounds. Ratio: this build ÷ the baseline. A CPU row "
+          "more than 2% worse is marked.")
+        w("")
+        w("| scenario | metric | this build | baseline | ratio | |")
+        w("|---|---|--:|--:|--:|---|")
+        cpu_keys = ("cpu_us_per_req", "cpu_ms_per_gib")
+        for s, metric, key, higher, fmt in rows:
+            g, b = get(GANNET, s["name"], key), get(GANNET_BASE, s["name"], key)
+            r = _ratio(g, b)
+            mark = "**> 2% worse**" if r is not None and key in cpu_keys and r > 1.02 else ""
+            ratio = "—" if r is None else f"{r:.3f}×"
+            w(f"| {s['name']} | {metric} | {fmt(g)} | {fmt(b)} | {ratio} | {mark} |")
+        w("")
 
     # The story ------------------------------------------------------------------------------
     if any(s["name"] in ("plaintext", "short") for s in wrk_scen):
@@ -585,6 +606,7 @@ def markdown(data: dict) -> str:
 PALETTE = {
     "gannet": "#d62728", "node": "#2ca02c", "node-cluster": "#98df8a", "go": "#17becf",
     "hyper": "#ff7f0e", "bun": "#e7ba52", "nginx": "#1f77b4", "reference": "#7f7f7f",
+    "gannet-base": "#f4a3a3",
 }
 
 

@@ -187,7 +187,8 @@ Task<Response> AppCore::guarded(const Route& route, Request& req) const {
 
 bool AppCore::prepare_body(const Route& route, Request& req, Response& res) const {
     std::uint64_t limit = route.max_body.value_or(config.max_body);
-    req.set_body_limit(limit);
+    // The connection starts every request at config.max_body (ServerLimits::max_body).
+    if (route.max_body) req.set_body_limit(limit);
     const auto& head = req.head();
     // Decided before reading a byte of the body, and before any 100 Continue.
     if (head.body_kind == http::BodyKind::length && head.content_length > limit) {

@@ -81,8 +81,6 @@ class Service {
     ~Service() = default;
 };
 
-// Exchange is the primary base: its coroutine overrides are reached without a this-adjusting
-// thunk.
 class Connection final : public Exchange, public io::Session {
   public:
     Connection(std::unique_ptr<io::Stream> stream, const ServerLimits& limits, Service& service,

@@ -18,44 +18,19 @@ IoResult Stream::sendfile(int, std::uint64_t&, std::size_t) noexcept {
 
 void Stream::cork(bool) noexcept {}
 
-Stream::Wait Stream::wait_readable(std::uint64_t timeout_ms) noexcept {
-    return Wait(*this, Wait::Kind::read, timeout_ms);
-}
-
-Stream::Wait Stream::wait_writable(std::uint64_t timeout_ms) noexcept {
-    return Wait(*this, Wait::Kind::write, timeout_ms);
-}
-
-Stream::Wait Stream::wait_hangup() noexcept {
-    return Wait(*this, Wait::Kind::hangup, 0);
-}
-
-Stream::Wait::~Wait() {
-    if (!h_) return;
-    Slot& slot = s_.slot_for(kind_);
-    if (slot.waiter == h_) {
-        (void)s_.take(slot, WaitResult::cancelled);
+void Stream::abandon(Wait::Kind k, std::coroutine_handle<> h) noexcept {
+    Slot& slot = slot_for(k);
+    if (slot.waiter == h) {
+        (void)take(slot, WaitResult::cancelled);
         slot.waiter = {};
     }
-}
-
-bool Stream::Wait::await_ready() const noexcept {
-    switch (kind_) {
-        case Kind::read:
-            return s_.readable();
-        case Kind::write:
-            return s_.writable();
-        case Kind::hangup:
-            return s_.state_.hangup;
-    }
-    return true;
 }
 
 void Stream::Wait::await_suspend(std::coroutine_handle<> h) noexcept {
     Slot& slot = s_.slot_for(kind_);
     std::coroutine_handle<>* poller_slot = &s_.state_.closer;
     if (kind_ != Kind::hangup) {
-        Direction d = s_.blocked_on(kind_ == Kind::read ? Direction::read : Direction::write);
+        Direction d = kind_ == Kind::read ? s_.read_needs_ : s_.write_needs_;
         slot.parked_in = d;
         poller_slot = &s_.parked(d);
     }
@@ -65,14 +40,6 @@ void Stream::Wait::await_suspend(std::coroutine_handle<> h) noexcept {
     h_ = h;
     park(*poller_slot, h);
     if (ms_ > 0) slot.arm(ms_);
-}
-
-WaitResult Stream::Wait::await_resume() noexcept {
-    h_ = {};
-    Slot& slot = s_.slot_for(kind_);
-    slot.cancel();
-    slot.waiter = {};
-    return std::exchange(slot.result, WaitResult::ready);
 }
 
 std::coroutine_handle<> Stream::take(Slot& slot, WaitResult why) noexcept {

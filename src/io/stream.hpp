@@ -7,8 +7,11 @@
 //  - waits (wait_readable, wait_writable, wait_hangup) that suspend the calling coroutine until
 //    a try-operation may make progress, a timeout passes or someone cancels the wait.
 // A stream may need the other direction to make progress: a TLS read can need a write (a
-// renegotiation or a key update) and a TLS write can need a read. Such a stream overrides
-// blocked_on(), and wait_readable() then parks on whichever direction the stream needs.
+// renegotiation or a key update) and a TLS write can need a read. Such a stream sets
+// read_needs_ / write_needs_, and wait_readable() then parks on whichever direction the stream
+// needs. The readiness flags are the stream's to keep: a TLS stream holding decrypted bytes
+// sets state_.readable itself. (Plain data and no virtual call: these are on every request's
+// path.)
 //
 // Threading: a stream lives on the worker that accepted or opened it; every operation and every
 // wait runs there, and a waiting coroutine resumes there (asserted in Debug and ASan builds).
@@ -89,20 +92,24 @@ class Stream {
     // --- readiness --------------------------------------------------------------------------
     /// True when a read may make progress without waiting (set by the poller's edge, cleared by
     /// the stream when the socket ran dry). A hint: false positives are allowed.
-    virtual bool readable() const noexcept { return state_.readable; }
-    virtual bool writable() const noexcept { return state_.writable; }
+    bool readable() const noexcept { return state_.readable; }
+    bool writable() const noexcept { return state_.writable; }
     /// True once the peer hung up or the connection failed (seen without reading).
     bool hung_up() const noexcept { return state_.hangup; }
 
     class Wait;
     /// Suspends until read() may make progress, `timeout_ms` passes (0: no timeout) or
     /// cancel_waits(). One reader at a time.
-    Wait wait_readable(std::uint64_t timeout_ms) noexcept;
+    Wait wait_readable(std::uint64_t timeout_ms) noexcept {
+        return Wait(*this, Wait::Kind::read, timeout_ms);
+    }
     /// The same for write().
-    Wait wait_writable(std::uint64_t timeout_ms) noexcept;
+    Wait wait_writable(std::uint64_t timeout_ms) noexcept {
+        return Wait(*this, Wait::Kind::write, timeout_ms);
+    }
     /// Suspends until the peer hangs up or cancel_waits(); reads nothing (a stream that only
     /// writes learns promptly that its client left). One waiter at a time.
-    Wait wait_hangup() noexcept;
+    Wait wait_hangup() noexcept { return Wait(*this, Wait::Kind::hangup, 0); }
     /// Resumes every parked waiter with WaitResult::cancelled.
     void cancel_waits() noexcept;
     /// Resumes the parked reader and hang-up waiter (not the writer) with cancelled.
@@ -121,10 +128,24 @@ class Stream {
         Wait(const Wait&) = delete;
         Wait& operator=(const Wait&) = delete;
         /// A coroutine destroyed while it waits leaves no handle behind.
-        ~Wait();
-        bool await_ready() const noexcept;
+        ~Wait() {
+            if (h_) s_.abandon(kind_, h_);
+        }
+        bool await_ready() const noexcept {
+            return kind_ == Kind::read    ? s_.state_.readable
+                   : kind_ == Kind::write ? s_.state_.writable
+                                          : s_.state_.hangup;
+        }
         void await_suspend(std::coroutine_handle<> h) noexcept;
-        WaitResult await_resume() noexcept;
+        WaitResult await_resume() noexcept {
+            h_ = {};
+            Slot& slot = s_.slot_for(kind_);
+            if (slot.armed()) slot.cancel();
+            slot.waiter = {};
+            WaitResult r = slot.result;
+            slot.result = WaitResult::ready;
+            return r;
+        }
 
       private:
         friend class Stream;
@@ -137,11 +158,12 @@ class Stream {
     };
 
   protected:
-    /// The direction a wait for `d` must actually wait on (TLS: a read may need a write).
-    virtual Direction blocked_on(Direction d) const noexcept { return d; }
-
     // The write path's state first: see prefetch().
     FdState state_;
+    /// The direction a wait for reading (writing) must wait on: the same one, except for a
+    /// stream such as TLS whose read can need a write (and vice versa).
+    Direction read_needs_ = Direction::read;
+    Direction write_needs_ = Direction::write;
 
   private:
     // One per kind of wait that has a timeout. `parked_in` is the poller slot the waiter sits
@@ -154,6 +176,8 @@ class Stream {
         WaitResult result = WaitResult::ready;
     };
     static void on_timeout(detail::TimerNode* n) noexcept;
+    /// A coroutine destroyed while it waits: takes its handle out of the slots.
+    void abandon(Wait::Kind k, std::coroutine_handle<> h) noexcept;
     /// Takes the waiter out of `slot` (and of the poller's slot) and records `why`; returns the
     /// handle to resume, or null when nobody waits there.
     std::coroutine_handle<> take(Slot& slot, WaitResult why) noexcept;

@@ -76,7 +76,29 @@ IoResult TcpStream::read(std::span<char> buf) noexcept {
     }
 }
 
+IoResult TcpStream::send_one(std::string_view data) noexcept {
+    for (;;) {
+        ssize_t n = ::send(state_.fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n >= 0) {
+            auto sent = static_cast<std::size_t>(n);
+            if (sent < data.size()) {
+                state_.writable = false;  // the socket buffer is full
+                return {sent, IoError::would_block};
+            }
+            return {sent, IoError::none};
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            state_.writable = false;
+            return {0, IoError::would_block};
+        }
+        return {0, IoError::reset};
+    }
+}
+
 IoResult TcpStream::write(std::span<const std::string_view> pieces) noexcept {
+    // One piece (a batch of responses) is the request path's case: straight to send().
+    if (pieces.size() == 1) return pieces[0].empty() ? IoResult{} : send_one(pieces[0]);
     // One contiguous piece goes through send(), the kernel's cheaper path than sendmsg()'s
     // iovecs: a response batch or a broadcast frame as it is, small pieces copied together.
     constexpr std::size_t kCopyLimit = 1024;
@@ -103,23 +125,20 @@ IoResult TcpStream::write(std::span<const std::string_view> pieces) noexcept {
         only = {small, total};
         nonempty = 1;
     }
+    if (nonempty == 1) return send_one(only);
     iovec iov[kMaxPieces];
-    msghdr msg{};
-    std::size_t offered = total;  // what this call hands the kernel (at most kMaxPieces pieces)
-    if (nonempty > 1) {
-        std::size_t k = 0;
-        offered = 0;
-        for (std::string_view p : pieces) {
-            if (p.empty() || k == kMaxPieces) continue;
-            iov[k++] = {const_cast<char*>(p.data()), p.size()};
-            offered += p.size();
-        }
-        msg.msg_iov = iov;
-        msg.msg_iovlen = k;
+    std::size_t k = 0;
+    std::size_t offered = 0;  // what this call hands the kernel (at most kMaxPieces pieces)
+    for (std::string_view p : pieces) {
+        if (p.empty() || k == kMaxPieces) continue;
+        iov[k++] = {const_cast<char*>(p.data()), p.size()};
+        offered += p.size();
     }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = k;
     for (;;) {
-        ssize_t n = nonempty == 1 ? ::send(state_.fd, only.data(), only.size(), MSG_NOSIGNAL)
-                                  : ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
+        ssize_t n = ::sendmsg(state_.fd, &msg, MSG_NOSIGNAL);
         if (n >= 0) {
             auto sent = static_cast<std::size_t>(n);
             if (sent < offered) {

@@ -31,6 +31,8 @@ class TcpStream final : public Stream {
     int fd() const noexcept { return state_.fd; }
 
   private:
+    IoResult send_one(std::string_view data) noexcept;
+
     Worker* worker_ = nullptr;  // the one attach() registered with
     char peer_[64];
     mutable std::string local_;  // formatted on first use
