@@ -1,11 +1,10 @@
 #include "http/connection.hpp"
 
 #include "http/serializer.hpp"
+#include "io/file.hpp"
 
 #include <gannet/detail/assert.hpp>
 #include <gannet/log.hpp>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -497,14 +496,10 @@ Task<bool> Connection::send_file(int fd, std::uint64_t offset, std::uint64_t cou
             r = stream_->sendfile(fd, off, piece);
         } else {
             copy.resize(std::min<std::size_t>(piece, 64 * 1024));
-            ssize_t got = ::pread(fd, copy.data(), copy.size(), static_cast<off_t>(off));
-            if (got <= 0) {
-                r.error = io::IoError::file;
-            } else {
-                std::string_view data(copy.data(), static_cast<std::size_t>(got));
-                out_ += data;
-                off += data.size();
-                r.bytes = data.size();
+            r = io::read_file_at(fd, copy, off);
+            if (r.bytes > 0) {
+                out_.append(copy.data(), r.bytes);
+                off += r.bytes;
                 ok = co_await send_out(limits_.write_timeout_ms);
             }
         }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fails when a file includes a layer above its own (docs/architecture.md, "Layers").
+"""Fails when a file includes a layer above its own, or when http, ws or sse make a system call
+(docs/architecture.md, "Layers").
 
 Layers, bottom to top: io, http, ws and sse (side by side; neither includes the other), app.
 A file under src/<layer>/ may include src/<lower or same layer>/ headers and public headers
@@ -70,8 +71,25 @@ def check(path, own):
     return errors
 
 
+# System calls on sockets and files belong to io (docs/architecture.md, "Layers"): the layers
+# that sit on a stream or an exchange make none.
+NO_SYSCALLS = ("http", "ws", "sse")
+SYSCALL = re.compile(r"(?<![\w.>])::(recv|recvfrom|recvmsg|send|sendto|sendmsg|sendfile|read|"
+                     r"write|readv|writev|pread|pwrite|shutdown|setsockopt|getsockopt|accept|"
+                     r"accept4|connect|socket|close|epoll_\w+|poll|select)\s*\(")
+
+
+def check_syscalls(path):
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: "
+            f"system call ::{m.group(1)} above io" for m in SYSCALL.finditer(text)]
+
+
 def main():
     errors = []
+    for layer in NO_SYSCALLS:
+        for path in sorted((ROOT / "src" / layer).glob("*.[ch]pp")):
+            errors += check_syscalls(path)
     for layer in RANK:
         for path in sorted((ROOT / "src" / layer).glob("*.[ch]pp")):
             errors += check(path, layer)
