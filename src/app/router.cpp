@@ -50,6 +50,96 @@ constexpr std::size_t kMaxParams = 32;
 // Longest regex constraint accepted at registration (see the note where patterns compile).
 constexpr std::size_t kMaxRegexLength = 256;
 
+// Why a regex constraint is refused at registration, or "" when it is accepted. std::regex
+// backtracks: found by fuzzing, a nested repetition ("(a+)*", "a**") or a repeated alternation
+// ("(a|ab)*") takes exponential time on a short path, so a request could hold a worker for
+// minutes. A constraint matches one path segment; it needs neither. Also refused: backreferences
+// and {n,m} bounds over 4 digits (libstdc++'s integer parser overflows on them, also found by
+// fuzzing).
+std::string refuse_regex(std::string_view rx) {
+    // Per open group: it holds a quantifier, it holds an alternation.
+    struct Group {
+        bool quantified = false;
+        bool alternation = false;
+    };
+    std::vector<Group> open{Group{}};
+    Group last_group{};             // the group just closed, when the last atom is one
+    bool after_group = false;       // the last atom is a group
+    bool after_quantifier = false;  // the last token is a quantifier
+    bool lazy_taken = false;        // that quantifier already has its lazy '?'
+    for (std::size_t k = 0; k < rx.size(); ++k) {
+        const char c = rx[k];
+        bool quantifier = c == '*' || c == '+' || c == '?';
+        bool bounded = false;  // {n} or {n,m}
+        if (c == '{') {
+            std::size_t digits = 0;
+            std::size_t j = k + 1;
+            bool comma = false;
+            for (; j < rx.size() && ((rx[j] >= '0' && rx[j] <= '9') || rx[j] == ','); ++j) {
+                if (rx[j] == ',') {
+                    comma = true;
+                    digits = 0;
+                } else if (++digits > 4) {
+                    return "a repetition bound over 9999";
+                }
+            }
+            if (j < rx.size() && rx[j] == '}' && j > k + 1) {
+                quantifier = true;
+                bounded = !comma;
+                k = j;
+            }
+        }
+        if (quantifier) {
+            if (c == '?' && after_quantifier && !lazy_taken) {
+                lazy_taken = true;  // "*?": the lazy form of the quantifier before it
+                continue;
+            }
+            if (after_quantifier) return "a quantifier right after a quantifier";
+            const bool repeats = c != '?' && !bounded;
+            if (after_group && repeats && (last_group.quantified || last_group.alternation)) {
+                return "a repeated group that holds a quantifier or an alternation (it backtracks "
+                       "exponentially)";
+            }
+            open.back().quantified = true;
+            after_quantifier = true;
+            lazy_taken = false;
+            after_group = false;
+            continue;
+        }
+        after_quantifier = false;
+        after_group = false;
+        if (c == '\\') {
+            if (k + 1 < rx.size() && rx[k + 1] >= '1' && rx[k + 1] <= '9') {
+                return "a backreference";
+            }
+            ++k;  // the escaped character is one atom
+        } else if (c == '[') {
+            // A class is one atom: skip to its closing ']' (a ']' first in the class is literal).
+            std::size_t j = k + 1;
+            if (j < rx.size() && rx[j] == '^') ++j;
+            if (j < rx.size() && rx[j] == ']') ++j;
+            for (; j < rx.size() && rx[j] != ']'; ++j) {
+                if (rx[j] == '\\') ++j;
+            }
+            k = j;
+        } else if (c == '(') {
+            open.push_back(Group{});
+            if (k + 2 < rx.size() && rx[k + 1] == '?') k += 2;  // (?: (?= (?!
+        } else if (c == ')') {
+            if (open.size() > 1) {
+                last_group = open.back();
+                open.pop_back();
+                open.back().quantified |= last_group.quantified;
+                open.back().alternation |= last_group.alternation;
+                after_group = true;
+            }
+        } else if (c == '|') {
+            open.back().alternation = true;
+        }
+    }
+    return {};
+}
+
 enum class NodeKind : std::uint8_t { static_text, int_param, regex_param, plain_param, wildcard };
 
 // Lower sorts first among the parameter children of one node.
@@ -261,30 +351,8 @@ ParsedPattern parse_pattern(std::string_view method, std::string_view pattern) {
             if (piece.text.size() > kMaxRegexLength) {
                 fail("regex constraint longer than " + std::to_string(kMaxRegexLength) + " bytes");
             }
-            // The same integer parser reads {n,m} bounds: those are limited to 4 digits.
-            const std::string& rx = piece.text;
-            for (std::size_t k = 0; k + 1 < rx.size(); ++k) {
-                if (rx[k] == '\\') {
-                    if (rx[k + 1] >= '1' && rx[k + 1] <= '9') {
-                        fail("backreferences are not supported in a regex constraint (\"" +
-                             printable(rx) + "\")");
-                    }
-                    ++k;  // skip the escaped character
-                } else if (rx[k] == '{') {
-                    std::size_t digits = 0;
-                    for (std::size_t j = k + 1; j < rx.size(); ++j) {
-                        if (rx[j] >= '0' && rx[j] <= '9') {
-                            if (++digits > 4) {
-                                fail("a repetition bound over 9999 in a regex constraint (\"" +
-                                     printable(rx) + "\")");
-                            }
-                        } else if (rx[j] == ',') {
-                            digits = 0;
-                        } else {
-                            break;
-                        }
-                    }
-                }
+            if (std::string why = refuse_regex(piece.text); !why.empty()) {
+                fail(why + " in a regex constraint (\"" + printable(piece.text) + "\")");
             }
             try {
                 piece.regex = std::make_unique<std::regex>(
