@@ -42,7 +42,7 @@ struct ServiceSleep {
 };
 
 // Plain while loop, co_await results in named variables: see the GCC 12 note in the brief of
-// http/connection.cpp's flush().
+// http/connection.cpp's send_out().
 Task<void> service_loop(SseStreamCore* s) {
     const std::uint64_t heartbeat = static_cast<std::uint64_t>(s->options.heartbeat.count());
     const std::uint64_t poll = heartbeat > 0 && heartbeat < kPollMs ? heartbeat : kPollMs;

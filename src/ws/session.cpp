@@ -119,7 +119,7 @@ Task<void> Session::run_handler() {
     paused_reader_.wake();
 }
 
-// Kept plain on purpose (no break/continue around co_await; see Connection::flush): the
+// Kept plain on purpose (no break/continue around co_await; see Connection::send_out): the
 // decisions live in the synchronous helpers below.
 Task<void> Session::read_loop() {
     bool more = false;
