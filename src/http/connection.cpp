@@ -314,7 +314,6 @@ Task<std::optional<std::string_view>> Connection::read_body() {
                     // The handler lowered the limit below the declared length.
                     body_error_ = BodyError::too_large;
                     close_after_ = true;
-                    linger_ = true;
                     co_return std::nullopt;
                 }
                 std::string_view piece(buf_ + body_pos_, k);
@@ -332,7 +331,6 @@ Task<std::optional<std::string_view>> Connection::read_body() {
                 if (body_read_ > body_limit_) {
                     body_error_ = BodyError::too_large;
                     close_after_ = true;
-                    linger_ = true;
                     co_return std::nullopt;
                 }
                 co_return r.data;
@@ -346,7 +344,6 @@ Task<std::optional<std::string_view>> Connection::read_body() {
                               : r.error_status == 431 ? BodyError::trailers_too_large
                                                       : BodyError::malformed;
                 close_after_ = true;
-                linger_ = true;
                 co_return std::nullopt;
             }
         }
@@ -362,7 +359,6 @@ Task<std::optional<std::string_view>> Connection::read_body() {
             body_error_ =
                 BodyError::malformed;  // a chunk-size line longer than the whole body window
             close_after_ = true;
-            linger_ = true;
             co_return std::nullopt;
         }
         bool got = co_await fill(limits_.body_timeout_ms);
@@ -402,7 +398,7 @@ void Connection::start_response(const Response& head, std::optional<std::uint64_
 Task<bool> Connection::write_body(std::string_view data) {
     if (broken_ || !resp_.started || resp_.finished) co_return false;
     if (!resp_.no_body) {
-        if (resp_.length && resp_.written + data.size() > *resp_.length) {
+        if (overruns(data.size())) {
             // Writing past the declared length would corrupt the framing: cut the connection.
             close_after_ = true;
             co_return false;
@@ -428,7 +424,7 @@ Exchange::Direct Connection::write_body_now(std::string_view head, std::string_v
         resp_.written += size;
         return Direct::sent;
     }
-    if (resp_.length && resp_.written + size > *resp_.length) return Direct::not_sent;
+    if (overruns(size)) return Direct::not_sent;
     char chunk_size[kChunkHeaderMax];
     std::string_view pieces[4];
     std::size_t n = 0;
@@ -464,7 +460,7 @@ Task<bool> Connection::send_file(int fd, std::uint64_t offset, std::uint64_t cou
         resp_.written += count;
         co_return co_await push();
     }
-    if (resp_.length && resp_.written + count > *resp_.length) {
+    if (overruns(count)) {
         close_after_ = true;
         co_return false;
     }

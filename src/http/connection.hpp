@@ -123,6 +123,10 @@ class Connection final : public Exchange, public io::Session {
         bool chunked = false;
         bool no_body = false;  // HEAD, 1xx, 204, 304: the body is counted, never sent
     };
+    /// True when `n` more body bytes would pass the declared length (and break the framing).
+    bool overruns(std::uint64_t n) const noexcept {
+        return resp_.length && resp_.written + n > *resp_.length;
+    }
 
     Task<void> run();
     Task<void> serve();

@@ -43,19 +43,15 @@ void Stream::Wait::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 std::coroutine_handle<> Stream::take(Slot& slot, WaitResult why) noexcept {
-    auto h = std::exchange(slot.waiter, {});
+    const std::coroutine_handle<> h = slot.waiter;
     if (!h) return {};
     auto& poller_slot = &slot == &hangup_slot_ ? state_.closer : parked(slot.parked_in);
-    if (poller_slot != h) {
-        // The poller took it already and is about to resume it: leave it to the poller.
-        slot.waiter = h;
-        return {};
-    }
+    // Not in the poller's slot: the poller took it already and is about to resume it.
+    if (poller_slot != h) return {};
     poller_slot = {};
     slot.cancel();
     slot.result = why;
-    slot.waiter = h;  // await_resume() clears it
-    return h;
+    return h;  // slot.waiter stays set until await_resume() clears it
 }
 
 void Stream::on_timeout(detail::TimerNode* n) noexcept {
