@@ -18,6 +18,7 @@
 // owns the connection, so a handler always runs on its connection's worker.
 #pragma once
 
+#include <gannet/cancel.hpp>
 #include <gannet/detail/assert.hpp>
 
 #include <coroutine>
@@ -46,6 +47,9 @@ void* current_worker() noexcept;
 struct PromiseBase {
     std::coroutine_handle<> continuation = std::noop_coroutine();
     std::exception_ptr error;
+    // The scope whose cancellation reaches this task's awaits (gannet/cancel.hpp). Inherited
+    // from the awaiting task when the task has none of its own.
+    CancelScope* cancel_scope = nullptr;
 
     static void* operator new(std::size_t size) { return frame_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
@@ -101,6 +105,35 @@ struct Promise<void> : PromiseBase {
     void return_void() const noexcept {}
 };
 
+// What co_await on a Task returns (see Task::operator co_await).
+template <class T>
+struct TaskAwaiter {
+    std::coroutine_handle<Promise<T>> h;
+    bool await_ready() const noexcept { return !h || h.done(); }
+    // Runs the task at once. When it finishes without suspending (a body chunk already
+    // buffered, a sync handler behind middleware), the awaiter simply continues: no
+    // frame nests, so a loop of such awaits runs in constant stack even where the
+    // compiler does not turn symmetric transfer into a tail call (sanitizer builds).
+    // When it suspends, its final awaiter resumes us later.
+    template <class Awaiting>
+    bool await_suspend(std::coroutine_handle<Awaiting> awaiting) {
+        auto& p = h.promise();
+        if (p.cancel_scope == nullptr) p.cancel_scope = scope_of(awaiting);
+        GANNET_ASSERT(!h.done(), "resuming a finished Task");
+        if constexpr (kAssertsEnabled) p.started = true;
+        p.continuation = awaiting;
+        p.started_inline = true;
+        h.resume();
+        if (!p.started_inline) return false;  // finished synchronously
+        p.started_inline = false;
+        return true;
+    }
+    T await_resume() {
+        auto& p = h.promise();
+        if (p.error) std::rethrow_exception(p.error);
+        if constexpr (!std::is_void_v<T>) return std::move(p.value());
+    }
+};
 }  // namespace detail
 
 /// A lazily started coroutine returning T. Move-only; destroying an unfinished Task destroys its
@@ -133,32 +166,7 @@ class [[nodiscard]] Task {
     auto operator co_await() && noexcept {
         GANNET_ASSERT(h_, "co_await on an empty (moved-from) Task");
         GANNET_ASSERT(!h_.promise().started, "a Task awaited twice, or awaited after start()");
-        struct Awaiter {
-            Handle h;
-            bool await_ready() const noexcept { return !h || h.done(); }
-            // Runs the task at once. When it finishes without suspending (a body chunk already
-            // buffered, a sync handler behind middleware), the awaiter simply continues: no
-            // frame nests, so a loop of such awaits runs in constant stack even where the
-            // compiler does not turn symmetric transfer into a tail call (sanitizer builds).
-            // When it suspends, its final awaiter resumes us later.
-            bool await_suspend(std::coroutine_handle<> awaiting) {
-                auto& p = h.promise();
-                GANNET_ASSERT(!h.done(), "resuming a finished Task");
-                if constexpr (detail::kAssertsEnabled) p.started = true;
-                p.continuation = awaiting;
-                p.started_inline = true;
-                h.resume();
-                if (!p.started_inline) return false;  // finished synchronously
-                p.started_inline = false;
-                return true;
-            }
-            T await_resume() {
-                auto& p = h.promise();
-                if (p.error) std::rethrow_exception(p.error);
-                if constexpr (!std::is_void_v<T>) return std::move(p.value());
-            }
-        };
-        return Awaiter{h_};
+        return detail::TaskAwaiter<T>{h_};
     }
 
     /// Starts a task that nobody awaits; the owner keeps the Task (and so the frame) and learns
@@ -171,6 +179,12 @@ class [[nodiscard]] Task {
             if constexpr (detail::kAssertsEnabled) h_.promise().started = true;
             h_.resume();
         }
+    }
+
+    /// Runs this task's awaits in `scope` (gannet/cancel.hpp) instead of its awaiter's. Before
+    /// the task starts; the scope must outlive it.
+    void bind_cancel_scope(detail::CancelScope* scope) noexcept {
+        if (h_) h_.promise().cancel_scope = scope;
     }
 
     /// Releases ownership of the coroutine (used by spawn()).

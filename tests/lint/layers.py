@@ -18,6 +18,7 @@ RANK = {"io": 0, "http": 1, "ws": 2, "sse": 2, "app": 3}
 # The layer each public header belongs to.
 PUBLIC = {
     "task.hpp": "io",
+    "cancel.hpp": "io",
     "runtime.hpp": "io",
     "detail/timer_node.hpp": "io",
     "detail/assert.hpp": "io",
