@@ -2,7 +2,8 @@
 """Fails when a file includes a layer above its own, or when http, ws or sse make a system call
 (docs/architecture.md, "Layers").
 
-Layers, bottom to top: io, http, ws and sse (side by side; neither includes the other), app.
+Layers, bottom to top: io, net (connect, name resolution), http, ws and sse (side by side;
+neither includes the other), clients (HTTP client, reverse proxy, later databases), app.
 A file under src/<layer>/ may include src/<lower or same layer>/ headers and public headers
 (<gannet/...>) of a lower or the same layer; a public header may include public headers of a
 lower or the same layer. Every public header is mapped below: a new one must be added here.
@@ -13,7 +14,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-RANK = {"io": 0, "http": 1, "ws": 2, "sse": 2, "app": 3}
+RANK = {"io": 0, "net": 1, "http": 2, "ws": 3, "sse": 3, "clients": 4, "app": 5}
 
 # The layer each public header belongs to.
 PUBLIC = {
