@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,10 @@ Task<std::unique_ptr<io::Stream>> connect_impl(std::string host, std::uint16_t p
                            host.empty() ? "empty host" : "port 0");
     }
     io::Worker* w = io::Worker::current();
-    GANNET_ASSERT(w != nullptr, "net::connect called off a worker thread");
+    if (w == nullptr) {
+        throw std::logic_error("gannet: net::connect to " + host +
+                               " called off a worker thread (call it from a handler)");
+    }
     const auto timeout_ms =
         static_cast<std::uint64_t>(std::max<long long>(options.timeout.count(), 1));
     const std::uint64_t deadline = w->now_ms() + timeout_ms;

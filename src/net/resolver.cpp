@@ -505,9 +505,9 @@ ssize_t Resolver::sock_recvfrom(int fd, void* buf, std::size_t len, int flags, s
     do {
         n = ::recvfrom(fd, buf, len, flags, from, from_len);
     } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && s != nullptr) {
-        s->state.readable = false;
-    }
+    // EAGAIN: drained. Another error (ICMP port unreachable on UDP, a reset on TCP): c-ares
+    // closes the socket, and if it did not, the next edge brings us back; never a busy loop.
+    if (n < 0 && s != nullptr) s->state.readable = false;
     return n;
 }
 

@@ -85,8 +85,8 @@ Task<std::size_t> TcpConnection::read(std::span<char> buf) {
         if (r.error != io::IoError::would_block)
             fail("read from", *stream_, "connection reset", false);
         io::WaitResult w = co_await stream_->wait_readable(ms);
-        if (w != io::WaitResult::ready) wait_failed("read from", *stream_, w, closing_);
         if (!stream_) throw ConnectionError("read: the connection was closed", false);
+        if (w != io::WaitResult::ready) wait_failed("read from", *stream_, w, closing_);
     }
 }
 
@@ -102,8 +102,8 @@ Task<void> TcpConnection::write(std::string_view data) {
             fail("write to", *stream_, "connection reset", false);
         }
         io::WaitResult w = co_await stream_->wait_writable(ms);
-        if (w != io::WaitResult::ready) wait_failed("write to", *stream_, w, closing_);
         if (!stream_) throw ConnectionError("write: the connection was closed", false);
+        if (w != io::WaitResult::ready) wait_failed("write to", *stream_, w, closing_);
     }
 }
 
