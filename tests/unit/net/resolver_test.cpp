@@ -302,3 +302,29 @@ TEST(Resolver, BadServerAddressesAreRefusedWithTheirName) {
     EXPECT_EQ(gannet::net::resolver_options().servers.size(), 3u);
     gannet::net::set_resolver_options({});
 }
+
+TEST(Resolver, GannetDnsServersPointsWorkersAtAnotherServer) {
+    DnsServer dns;
+    dns.add("env.gannet.test", {"127.0.0.1"}, 60);
+    // No worker runs yet, and nothing else reads the environment meanwhile.
+    ::setenv("GANNET_DNS_SERVERS", (" " + dns.address() + " ,").c_str(), 1);
+    gannet::net::set_resolver_options({});  // a new generation: read again at the next lookup
+    {
+        WorkerThread wt;
+        Found f = lookup_on(wt, "env.gannet.test");
+        EXPECT_EQ(f.status, Status::found) << f.detail;
+        EXPECT_EQ(dns.questions("env.gannet.test"), 2);
+    }
+    ::setenv("GANNET_DNS_SERVERS", "dns.example", 1);
+    gannet::net::set_resolver_options({});
+    {
+        WorkerThread wt;
+        Found f = lookup_on(wt, "env.gannet.test");
+        EXPECT_EQ(f.cause, Cause::resolver_failed);
+        EXPECT_EQ(f.detail,
+                  "GANNET_DNS_SERVERS: gannet: DNS server \"dns.example\": not an IPv4 or IPv6 "
+                  "address (with an optional :port)");
+    }
+    ::unsetenv("GANNET_DNS_SERVERS");
+    gannet::net::set_resolver_options({});
+}
