@@ -190,9 +190,11 @@ TEST(ConnectCancel, CancellingAHangingConnectClosesItsSockets) {
     Listener l("127.0.0.1", 0);
     auto fillers = gannet::test::fill_backlog("127.0.0.1", l.port());
     int before = open_fds();
+    // Outlives the worker: cancel() may still be unwinding on the worker when the test thread
+    // already has the task's result.
+    gannet::detail::CancelScope scope;
     {
         WorkerThread wt;
-        gannet::detail::CancelScope scope;
         std::thread canceller([&] {
             std::this_thread::sleep_for(150ms);
             wt.worker().post([&] { scope.cancel(); });
@@ -213,9 +215,11 @@ TEST(ConnectCancel, CancellingAWaitForTheResolverEndsIt) {
     DnsServer silent(true);
     ResolverOptionsGuard guard(pointing_at(silent));  // gives up after 300 + 600 ms
     int before = open_fds();
+    // Outlives the worker: cancel() may still be unwinding on the worker when the test thread
+    // already has the task's result.
+    gannet::detail::CancelScope scope;
     {
         WorkerThread wt;
-        gannet::detail::CancelScope scope;
         std::thread canceller([&] {
             std::this_thread::sleep_for(100ms);
             wt.worker().post([&] { scope.cancel(); });

@@ -72,6 +72,7 @@ Task<std::string> echo_round_trip(std::uint16_t port, std::string payload) {
 Task<std::string> read_error(std::uint16_t port, std::chrono::milliseconds timeout) {
     TcpConnection c = co_await gannet::net::connect("127.0.0.1", port);
     c.set_timeout(timeout);
+    co_await c.write("x");
     char buf[16];
     try {
         std::size_t n = co_await c.read(buf);
@@ -119,7 +120,9 @@ TEST(TcpConnection, AResetPeerIsAConnectionErrorNamingIt) {
     WorkerThread wt;
     std::thread peer([&] {
         int fd = l.accept();
-        linger lg{1, 0};  // close with a reset
+        char b;
+        [[maybe_unused]] auto n = ::recv(fd, &b, 1, 0);  // the connect is over on both sides
+        linger lg{1, 0};                                 // close with a reset
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         ::close(fd);
     });
