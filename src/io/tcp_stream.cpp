@@ -52,6 +52,12 @@ void TcpStream::attach() {
     state_.writable = true;
 }
 
+void TcpStream::attach_connecting() {
+    attach();
+    state_.readable = false;
+    state_.writable = false;
+}
+
 IoResult TcpStream::read(std::span<char> buf) noexcept {
     for (;;) {
         ssize_t n = ::recv(state_.fd, buf.data(), buf.size(), 0);

@@ -17,6 +17,9 @@ class TcpStream final : public Stream {
     ~TcpStream() override;
 
     void attach() override;
+    /// attach() for a socket whose non-blocking connect(2) is still in progress: neither
+    /// readable nor writable until the poller reports that the handshake ended (either way).
+    void attach_connecting();
     IoResult read(std::span<char> buf) noexcept override;
     IoResult write(std::span<const std::string_view> pieces) noexcept override;
     bool can_sendfile() const noexcept override { return true; }

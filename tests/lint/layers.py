@@ -24,6 +24,7 @@ PUBLIC = {
     "detail/timer_node.hpp": "io",
     "detail/assert.hpp": "io",
     "log.hpp": "io",
+    "net.hpp": "net",
     "http_types.hpp": "http",
     "fields.hpp": "http",
     "url.hpp": "http",

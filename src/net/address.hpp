@@ -1,0 +1,27 @@
+// Socket addresses for outbound connections: numeric hosts, the order attempts take (RFC 8305
+// §4) and how errors name them.
+#pragma once
+
+#include <gannet/net.hpp>
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gannet::net {
+
+/// `host` as a numeric IPv4 or IPv6 address ("10.0.0.5", "::1", "[::1]", "fe80::1%eth0"), with
+/// `port`; nullopt when it is not one (a name to resolve).
+std::optional<sockaddr_storage> parse_numeric(std::string_view host, std::uint16_t port);
+
+/// "10.0.0.5:5432" or "[::1]:5432".
+std::string to_string(const sockaddr_storage& addr);
+
+/// The cause an errno from socket(2), connect(2) or SO_ERROR stands for.
+ConnectError::Cause cause_of_errno(int err) noexcept;
+
+}  // namespace gannet::net
