@@ -32,6 +32,7 @@
 #include <vector>
 
 namespace gannet::test {
+inline namespace client_support {  // see connection_harness.hpp
 
 /// Starts the coroutine `make()` returns on the worker; the future gets its result (or what it
 /// threw).
@@ -146,4 +147,5 @@ inline int open_fds() {
     return n - 3;  // ".", ".." and the directory's own descriptor
 }
 
+}  // namespace client_support
 }  // namespace gannet::test
