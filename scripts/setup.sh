@@ -7,6 +7,7 @@ packages=(
   clang-16 g++ cmake ninja-build ccache pkg-config  # compilers (clang 16 for every preset; GCC 12 must
                                                   # keep building: the gcc preset), build
   zlib1g-dev                                      # permessage-deflate (WebSocket compression)
+  libc-ares-dev                                   # name resolution on the loop (net::connect)
   nlohmann-json3-dev                              # <gannet/json.hpp> (optional JSON helpers)
   libgtest-dev googletest                         # unit tests
   libclang-rt-16-dev                              # sanitizer and libFuzzer runtimes for clang 16

@@ -9,6 +9,7 @@
 #include <gannet/log.hpp>
 #include <gannet/middleware.hpp>
 #include <gannet/multipart.hpp>
+#include <gannet/net.hpp>
 #include <gannet/request.hpp>
 #include <gannet/response.hpp>
 #include <gannet/response_stream.hpp>

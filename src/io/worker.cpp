@@ -39,6 +39,13 @@ Worker::~Worker() {
     timers_.bind_to_this_thread();  // the loop's thread, if any, has ended
     sessions_.clear();
     finished_sessions_.clear();
+    // Newest first: a later service may use an earlier one (a client's pool, the resolver).
+    while (!locals_.empty()) {
+        Erased last = std::move(locals_.back().object);
+        locals_.pop_back();
+        last.reset();
+    }
+    bury();
     t_current = prev;
 }
 
@@ -108,7 +115,17 @@ void Worker::adopt(std::unique_ptr<Session> s) {
     sessions_.push_back(std::move(s));
 }
 
+void Worker::bury() noexcept {
+    // Destroying one may retire another (a connection owning a stream): loop until none is left.
+    while (!graveyard_.empty()) {
+        std::vector<Erased> dead = std::move(graveyard_);
+        graveyard_.clear();
+        dead.clear();
+    }
+}
+
 void Worker::reap() {
+    bury();
     // Destroying a session may finish another (a listener resuming accept), so loop.
     while (!finished_sessions_.empty()) {
         Session* s = finished_sessions_.back();

@@ -104,6 +104,32 @@ class Worker {
     /// Ends the loop at the next iteration.
     void stop() noexcept { stopping_ = true; }
 
+    /// This worker's own instance of T, made with T(Worker&) on first use on the worker and
+    /// destroyed with the worker, after its sessions (which may still hand things back to it)
+    /// and while the worker is current. For per-worker services: the DNS resolver and its
+    /// cache, an HTTP client's connection pools. Worker thread only.
+    template <class T>
+    T& local() {
+        GANNET_ASSERT(current() == this, "Worker::local called off the worker's thread");
+        for (auto& l : locals_) {
+            if (l.key == &LocalKey<T>::key) return *static_cast<T*>(l.object.get());
+        }
+        auto made = std::make_unique<T>(*this);
+        T& ref = *made;
+        locals_.push_back({&LocalKey<T>::key, Erased(made.release(), &erase<T>)});
+        return ref;
+    }
+
+    /// Destroys `obj` at the end of this loop iteration instead of now. For an object holding an
+    /// FdState whose fd was closed while the backend's current batch may still carry a report
+    /// for it (a connection attempt that lost a race, a client stream dropped by a coroutine
+    /// that another fd's event resumed): that report must find the FdState alive. Worker thread
+    /// only.
+    template <class T>
+    void destroy_after_batch(std::unique_ptr<T> obj) {
+        if (obj) graveyard_.emplace_back(obj.release(), &erase<T>);
+    }
+
     TimerWheel& timers() noexcept { return timers_; }
     /// Monotonic milliseconds, sampled once per loop iteration.
     std::uint64_t now_ms() const noexcept { return now_ms_; }
@@ -115,6 +141,20 @@ class Worker {
 
   private:
     friend class Session;
+    using Erased = std::unique_ptr<void, void (*)(void*)>;
+    template <class T>
+    struct LocalKey {
+        static constexpr char key = 0;  // its address tells the types apart
+    };
+    template <class T>
+    static void erase(void* p) noexcept {
+        delete static_cast<T*>(p);
+    }
+    struct Local {
+        const char* key;
+        Erased object;
+    };
+    void bury() noexcept;
     void run_mailbox();
     void reap();
     void update_clock() noexcept;
@@ -131,6 +171,8 @@ class Worker {
     void run_deferred();
     std::vector<std::unique_ptr<Session>> sessions_;
     std::vector<Session*> finished_sessions_;
+    std::vector<Local> locals_;
+    std::vector<Erased> graveyard_;
 
     std::mutex mailbox_mutex_;
     std::vector<std::function<void()>> mailbox_;

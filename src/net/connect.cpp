@@ -1,15 +1,14 @@
 #include "net/connect.hpp"
 
-#include "io/socket.hpp"
 #include "io/tcp_stream.hpp"
 #include "net/address.hpp"
+#include "net/happy_eyeballs.hpp"
+#include "net/resolver.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,40 +18,12 @@ namespace {
 
 using Cause = ConnectError::Cause;
 
-// Starts a non-blocking connect to `addr`. Returns the socket, or -1 with `err` set when it
-// failed at once (no route, no address of that family).
-int start_connect(const sockaddr_storage& addr, int& err) noexcept {
-    int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        err = errno;
-        return -1;
+void set_port(sockaddr_storage& a, std::uint16_t port) noexcept {
+    if (a.ss_family == AF_INET) {
+        reinterpret_cast<sockaddr_in*>(&a)->sin_port = htons(port);
+    } else {
+        reinterpret_cast<sockaddr_in6*>(&a)->sin6_port = htons(port);
     }
-    socklen_t len = addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    int rc;
-    do {
-        rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);
-    } while (rc != 0 && errno == EINTR);
-    if (rc == 0 || errno == EINPROGRESS) {
-        err = 0;
-        return fd;
-    }
-    err = errno;
-    io::close_fd(fd);
-    return -1;
-}
-
-int socket_error(int fd) noexcept {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
-    return err;
-}
-
-std::vector<sockaddr_storage> addresses_of(const std::string& host, std::uint16_t port) {
-    if (auto a = parse_numeric(host, port)) return {*a};
-    if (host == "localhost")
-        return {*parse_numeric("127.0.0.1", port), *parse_numeric("::1", port)};
-    throw ConnectError(Cause::no_such_host, host, port, "only numeric addresses and localhost yet");
 }
 
 Task<std::unique_ptr<io::Stream>> connect_impl(std::string host, std::uint16_t port,
@@ -62,44 +33,36 @@ Task<std::unique_ptr<io::Stream>> connect_impl(std::string host, std::uint16_t p
                            host.empty() ? "empty host" : "port 0");
     }
     io::Worker* w = io::Worker::current();
-    GANNET_ASSERT(w != nullptr, "net::connect called off a worker thread");
-    const std::uint64_t deadline =
-        w->now_ms() + static_cast<std::uint64_t>(std::max<long long>(options.timeout.count(), 1));
-    Cause cause = Cause::other;
-    std::string tried;
-    for (const sockaddr_storage& addr : addresses_of(host, port)) {
-        if (!tried.empty()) tried += ", ";
-        tried += to_string(addr);
-        int err = 0;
-        int fd = start_connect(addr, err);
-        if (fd < 0) {
-            cause = cause_of_errno(err);
-            tried += std::string(": ") + std::strerror(err);
-            continue;
-        }
-        auto stream = std::make_unique<io::TcpStream>(fd, addr);
-        stream->attach_connecting();
-        std::uint64_t now = w->now_ms();
-        if (now >= deadline) {
-            cause = Cause::timed_out;
-            break;
-        }
-        io::WaitResult r = co_await stream->wait_writable(deadline - now);
-        if (r == io::WaitResult::timed_out) {
-            cause = Cause::timed_out;
-            break;
-        }
-        if (r == io::WaitResult::cancelled) throw Cancelled();
-        err = socket_error(fd);
-        if (err == 0) {
-            int one = 1;
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            co_return std::unique_ptr<io::Stream>(std::move(stream));
-        }
-        cause = cause_of_errno(err);
-        if (cause == Cause::other) tried += std::string(": ") + std::strerror(err);
+    if (w == nullptr) {
+        throw std::logic_error("gannet: net::connect to " + host +
+                               " called off a worker thread (call it from a handler)");
     }
-    throw ConnectError(cause, host, port, tried);
+    const auto timeout_ms =
+        static_cast<std::uint64_t>(std::max<long long>(options.timeout.count(), 1));
+    const std::uint64_t deadline = w->now_ms() + timeout_ms;
+
+    std::vector<sockaddr_storage> addresses;
+    if (auto numeric = parse_numeric(host, port)) {
+        addresses.push_back(*numeric);
+    } else {
+        Resolution found = co_await Resolver::current().lookup(host, timeout_ms);
+        switch (found.status) {
+            case Resolution::Status::found:
+                break;
+            case Resolution::Status::cancelled:
+                throw Cancelled();
+            case Resolution::Status::timed_out:
+                throw ConnectError(Cause::resolver_timed_out, host, port,
+                                   "no answer within the connect timeout of " +
+                                       std::to_string(timeout_ms) + " ms");
+            case Resolution::Status::failed:
+                throw ConnectError(found.cause, host, port, found.detail);
+        }
+        addresses = interleave(found.addresses);
+        for (auto& a : addresses) set_port(a, port);
+    }
+    auto delay = static_cast<std::uint64_t>(std::max<long long>(options.attempt_delay.count(), 1));
+    co_return co_await race(host, port, std::move(addresses), deadline, delay);
 }
 
 }  // namespace

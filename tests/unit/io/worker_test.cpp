@@ -119,3 +119,55 @@ TEST(Worker, OffloadRethrowsOnTheWorker) {
     for (int i = 0; i < 400 && !done; ++i) std::this_thread::sleep_for(5ms);
     EXPECT_TRUE(caught.load());
 }
+
+namespace {
+
+// A per-worker service for Worker::local: records where it was made and destroyed.
+struct Service {
+    explicit Service(Worker& w) : worker(&w) { ++made; }
+    ~Service() { destroyed_on_current = Worker::current() == worker; }
+    Worker* worker;
+    int uses = 0;
+    static inline int made = 0;
+    static inline bool destroyed_on_current = false;
+};
+
+struct Tombstone {
+    explicit Tombstone(std::atomic<int>& d) : dead(d) {}
+    ~Tombstone() { ++dead; }
+    std::atomic<int>& dead;
+};
+
+}  // namespace
+
+TEST(Worker, LocalMakesOneInstancePerWorkerAndDestroysItWithTheWorker) {
+    Service::made = 0;
+    Service::destroyed_on_current = false;
+    {
+        Running r;
+        std::atomic<int> uses{0};
+        std::atomic<bool> done{false};
+        r.w.post([&] {
+            r.w.local<Service>().uses++;
+            uses = ++r.w.local<Service>().uses;
+            done = true;
+        });
+        for (int i = 0; i < 200 && !done; ++i) std::this_thread::sleep_for(5ms);
+        EXPECT_EQ(uses.load(), 2);
+        EXPECT_EQ(Service::made, 1);
+    }
+    EXPECT_TRUE(Service::destroyed_on_current);
+}
+
+TEST(Worker, DestroyAfterBatchWaitsForTheEndOfTheLoopIteration) {
+    Running r;
+    std::atomic<int> dead{0};
+    std::atomic<int> seen_inside{-1};
+    r.w.post([&] {
+        r.w.destroy_after_batch(std::make_unique<Tombstone>(dead));
+        seen_inside = dead.load();
+    });
+    for (int i = 0; i < 200 && dead == 0; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(seen_inside.load(), 0);
+    EXPECT_EQ(dead.load(), 1);
+}

@@ -111,17 +111,7 @@ TEST(NetConnect, AFullBacklogTimesOut) {
     // so after two that are never accepted a further connect hangs in SYN_SENT.
     Listener l("127.0.0.1", 0);
     int before = open_fds();
-    std::vector<int> fillers;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(l.port());
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    for (int i = 0; i < 2; ++i) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        fillers.push_back(fd);
-    }
-    std::this_thread::sleep_for(50ms);
+    std::vector<int> fillers = gannet::test::fill_backlog("127.0.0.1", l.port());
     int with_fillers = open_fds();
     ConnectOptions opt;
     opt.timeout = 300ms;

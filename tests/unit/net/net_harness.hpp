@@ -4,6 +4,8 @@
 
 #include "io/worker.hpp"
 
+#include <gannet/cancel.hpp>
+#include <gannet/net.hpp>
 #include <gannet/task.hpp>
 
 #include <arpa/inet.h>
@@ -20,6 +22,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace gannet::test {
 
@@ -42,6 +45,14 @@ inline int open_fds() {
     return n - 1;
 }
 
+/// Sets the process-wide resolver options for a test and restores the defaults after it.
+struct ResolverOptionsGuard {
+    explicit ResolverOptionsGuard(net::ResolverOptions o) {
+        net::set_resolver_options(std::move(o));
+    }
+    ~ResolverOptionsGuard() { net::set_resolver_options({}); }
+};
+
 /// A worker running on its own thread for the life of the object.
 class WorkerThread {
   public:
@@ -56,11 +67,22 @@ class WorkerThread {
     /// exception). Throws when it takes longer than `limit`.
     template <class F>
     auto run(F make, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+        return run_in(nullptr, std::move(make), limit);
+    }
+    /// run() with the task in `scope` (gannet/cancel.hpp): scope->cancel(), posted to the
+    /// worker, cancels what the task awaits.
+    template <class F>
+    auto run_in(detail::CancelScope* scope, F make,
+                std::chrono::milliseconds limit = std::chrono::seconds(20)) {
         using T = typename TaskValue<std::invoke_result_t<F&>>::type;
         // Shared: a task that outlives a timed-out wait still has somewhere to put its result.
         auto p = std::make_shared<std::promise<T>>();
         auto f = p->get_future();
-        worker_.post([make, p]() mutable { gannet::spawn(drive<T>(make(), p)); });
+        worker_.post([make, p, scope]() mutable {
+            auto task = make();
+            task.bind_cancel_scope(scope);
+            gannet::spawn(drive<T>(std::move(task), p));
+        });
         if (f.wait_for(limit) != std::future_status::ready) {
             throw std::runtime_error("the task did not finish in time");
         }
@@ -90,17 +112,20 @@ class WorkerThread {
 /// unless asked: a connect completes in the kernel's backlog.
 class Listener {
   public:
-    explicit Listener(const std::string& host = "127.0.0.1", int backlog = 16) {
+    explicit Listener(const std::string& host = "127.0.0.1", int backlog = 16,
+                      std::uint16_t port = 0) {
         sockaddr_storage ss{};
         socklen_t len = 0;
         if (host.find(':') != std::string::npos) {
             auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
             a->sin6_family = AF_INET6;
+            a->sin6_port = htons(port);
             inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
             len = sizeof *a;
         } else {
             auto* a = reinterpret_cast<sockaddr_in*>(&ss);
             a->sin_family = AF_INET;
+            a->sin_port = htons(port);
             inet_pton(AF_INET, host.c_str(), &a->sin_addr);
             len = sizeof *a;
         }
@@ -132,6 +157,34 @@ class Listener {
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };
+
+/// Fills the accept queue of `l` (made with backlog 0) with connections nobody accepts, so that
+/// Linux drops the SYNs of the next ones: a connect to it hangs. Close the returned fds after.
+inline std::vector<int> fill_backlog(const std::string& host, std::uint16_t port) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (host.find(':') != std::string::npos) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+        len = sizeof *a;
+    }
+    std::vector<int> fds;
+    for (int i = 0; i < 2; ++i) {
+        int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+        fds.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the handshakes complete
+    return fds;
+}
 
 /// A port on `host` where nothing listens (bound, then closed: the kernel answers with a reset).
 inline std::uint16_t closed_port(const std::string& host = "127.0.0.1") {
