@@ -3,6 +3,7 @@
 
 #include <gannet/app.hpp>
 #include <gannet/body.hpp>
+#include <gannet/client.hpp>
 #include <gannet/cookie.hpp>
 #include <gannet/http_types.hpp>
 #include <gannet/log.hpp>

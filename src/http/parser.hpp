@@ -1,5 +1,6 @@
-// Incremental, zero-copy HTTP/1.1 request-head parser and chunked body decoder (RFC 9112).
-// No I/O here: the connection feeds bytes and acts on the result.
+// Incremental, zero-copy HTTP/1.1 head parsers (a request's, for the server; a response's, for
+// the client) and the chunked body decoder (RFC 9112). No I/O here: the connection feeds bytes
+// and acts on the result. Both parsers share the field syntax (http/field_syntax.hpp).
 #pragma once
 
 #include <gannet/http_types.hpp>
@@ -28,7 +29,8 @@ struct ParseResult {
 /// grows, its start does not move). It returns `incomplete` until the head is complete, then
 /// fills `out` with views into `buffer`. It reports errors as early as it can: a bad method
 /// byte or a request line over the target limit is an error before the head is complete.
-/// Strictness follows docs/architecture.md, "HTTP rules and limits" (the strictest of nginx, llhttp and Go is the floor).
+/// Strictness follows docs/architecture.md, "HTTP rules and limits" (the strictest of nginx, llhttp
+/// and Go is the floor).
 ///
 /// Choices where the RFCs leave room: up to four empty lines (8 bytes) before the request line
 /// are skipped and count toward max_header_bytes; bare LF is never a line ending; HTTP/1.2 to
@@ -49,6 +51,73 @@ class RequestParser {
     ParseResult parse(std::string_view buffer, RequestHead& out) const;
 
     /// The limits this parser enforces.
+    const ParserLimits& limits() const noexcept { return limits_; }
+
+  private:
+    ParserLimits limits_;
+};
+
+/// How a response body is delimited (RFC 9112 section 6.3).
+enum class ResponseFraming : std::uint8_t {
+    none,         ///< no body: HEAD, 1xx, 204, 304, or Content-Length: 0
+    length,       ///< Content-Length bytes
+    chunked,      ///< Transfer-Encoding: chunked
+    until_close,  ///< neither field: the body ends when the server closes the connection
+};
+
+/// The status line and header section of one response, as parsed. Views point into the
+/// buffer given to ResponseParser::parse().
+struct ResponseHead {
+    std::uint8_t version_minor = 1;  ///< 0 or 1 (HTTP/1.2-1.9 give 1)
+    int status = 0;                  ///< 100-999
+    std::string_view reason;         ///< the reason phrase (may be empty)
+    std::vector<Header> headers;     ///< every field, in order received
+    ResponseFraming framing = ResponseFraming::none;
+    std::uint64_t content_length = 0;  ///< meaningful when framing == length
+    /// The connection may carry another request after this response: HTTP/1.1 without
+    /// "Connection: close", or HTTP/1.0 with "keep-alive"; never for until_close framing.
+    bool keep_alive = true;
+
+    /// Resets every member but keeps the capacity of `headers`.
+    void clear() noexcept {
+        version_minor = 1;
+        status = 0;
+        reason = {};
+        headers.clear();
+        framing = ResponseFraming::none;
+        content_length = 0;
+        keep_alive = true;
+    }
+    /// The value of the first field named `name` (case-insensitive), or an empty view.
+    std::string_view header(std::string_view name) const noexcept;
+};
+
+/// Parses a response head, for the HTTP client, as strictly as RequestParser parses requests
+/// and with the same ParserLimits (max_target does not apply).
+///
+/// The status line is exactly `HTTP/1.x SP 3DIGIT SP reason CRLF` (RFC 9112 4): the space
+/// after the code is required even when the reason is empty, the code's first digit is 1-9
+/// (RFC 9110 15: 100-599 are defined; 600-999 are kept as given, for the caller to treat as
+/// 5xx), another major version is refused. Field lines follow RequestParser's rules, shared
+/// code: CRLF only (a bare LF or CR is an error), no obs-fold, no whitespace before the colon,
+/// repeated or malformed Content-Length refused even when equal, Transfer-Encoding only in
+/// HTTP/1.1, never with Content-Length, ending in chunked (once), other codings refused.
+/// Framing (RFC 9112 6.3): a response to HEAD, a 1xx, 204 or 304 has no body whatever its
+/// fields say (their framing fields are not checked beyond syntax); then chunked, then
+/// Content-Length, else the body runs until the server closes. A 101 must carry Upgrade.
+///
+/// Errors carry the class a server would answer the same fault in a request with (the proxy
+/// maps them all to 502): 431 for a head over max_header_bytes or max_headers, 501 for an
+/// unsupported transfer coding, 505 for another HTTP version, 400 for everything malformed.
+class ResponseParser {
+  public:
+    explicit ResponseParser(ParserLimits limits = {}) noexcept : limits_(limits) {}
+
+    /// Parses the head at the start of `buffer` into `out` (cleared first). Stateless, like
+    /// RequestParser::parse(): call it again on the grown buffer after `incomplete`.
+    /// `head_request`: the request was HEAD, so the response has no body.
+    ParseResult parse(std::string_view buffer, ResponseHead& out, bool head_request = false) const;
+
     const ParserLimits& limits() const noexcept { return limits_; }
 
   private:

@@ -38,6 +38,7 @@ PUBLIC = {
     "static_files.hpp": "http",
     "websocket.hpp": "ws",
     "sse.hpp": "sse",
+    "client.hpp": "clients",
     "app.hpp": "app",
     "middleware.hpp": "app",
     "json.hpp": "app",

@@ -34,6 +34,10 @@
 #include <vector>
 
 namespace gannet::test {
+// A namespace of its own (inline, so users still say gannet::test::WorkerThread): other
+// harnesses linked into the same test binary (tests/unit/net/net_harness.hpp) define a
+// WorkerThread too, and two inline definitions under one name would break the ODR.
+inline namespace connection_support {
 
 using namespace std::chrono_literals;
 
@@ -431,4 +435,5 @@ class ConnectionFixture : public ::testing::Test {
     }
 };
 
+}  // namespace connection_support
 }  // namespace gannet::test
