@@ -25,6 +25,9 @@
 #include <vector>
 
 namespace gannet::test {
+// Its own inline namespace: other harnesses have a WorkerThread too, and two classes of one
+// name in one test binary would be an ODR violation.
+inline namespace net_support {
 
 template <class>
 struct TaskValue;
@@ -192,4 +195,5 @@ inline std::uint16_t closed_port(const std::string& host = "127.0.0.1") {
     return l.port();
 }
 
+}  // namespace net_support
 }  // namespace gannet::test
