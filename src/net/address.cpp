@@ -40,6 +40,25 @@ std::optional<sockaddr_storage> parse_numeric(std::string_view host, std::uint16
     return ss;
 }
 
+std::string_view host_name_problem(std::string_view name) noexcept {
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty()) return "an empty name";
+    if (name.size() > 253) return "longer than 253 bytes";
+    std::size_t label = 0;
+    for (char c : name) {
+        if (c == '.') {
+            if (label == 0) return "an empty label";
+            label = 0;
+            continue;
+        }
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        if (!ok) return "a character other than letters, digits, '-', '_' and '.'";
+        if (++label > 63) return "a label longer than 63 bytes";
+    }
+    return {};
+}
+
 std::string to_string(const sockaddr_storage& addr) {
     char buf[80];
     return std::string(buf, io::format_address(addr, buf, sizeof buf));

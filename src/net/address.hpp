@@ -18,6 +18,11 @@ namespace gannet::net {
 /// `port`; nullopt when it is not one (a name to resolve).
 std::optional<sockaddr_storage> parse_numeric(std::string_view host, std::uint16_t port);
 
+/// Why `name` cannot be a host name ("" when it can): RFC 1123 §2.1 letters, digits and
+/// hyphens (and underscores, which internal names use), labels of 1 to 63 bytes, 253 in all,
+/// an optional final dot. Checked before a name reaches a DNS server.
+std::string_view host_name_problem(std::string_view name) noexcept;
+
 /// "10.0.0.5:5432" or "[::1]:5432".
 std::string to_string(const sockaddr_storage& addr);
 

@@ -233,6 +233,11 @@ void Resolver::prepare(Lookup& l) {
             l.result_.addresses = a->addresses;
         }
         l.done_ = true;
+    } else if (std::string_view why = host_name_problem(key); !why.empty()) {
+        l.result_.status = Resolution::Status::failed;
+        l.result_.cause = Cause::invalid_address;
+        l.result_.detail = "not a host name: " + std::string(why);
+        l.done_ = true;
     } else if (channel_ == nullptr) {
         l.result_.status = Resolution::Status::failed;
         l.result_.cause = Cause::resolver_failed;
@@ -327,7 +332,7 @@ Resolution Resolver::resolution_of(int status, ares_addrinfo* res, std::uint64_t
             break;
         case ARES_EBADNAME:
             r.cause = Cause::invalid_address;
-            r.detail = "not a valid host name";
+            r.detail = "not a host name";
             break;
         default:
             r.cause = Cause::resolver_failed;

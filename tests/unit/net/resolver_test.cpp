@@ -328,3 +328,32 @@ TEST(Resolver, GannetDnsServersPointsWorkersAtAnotherServer) {
     ::unsetenv("GANNET_DNS_SERVERS");
     gannet::net::set_resolver_options({});
 }
+
+TEST(Resolver, MalformedNamesFailWithoutAsking) {
+    DnsServer dns;
+    ResolverOptionsGuard guard(pointing_at(dns));
+    WorkerThread wt;
+    const std::string label64(64, 'a');  // a label holds at most 63 bytes (RFC 1035 §2.3.4)
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {label64 + ".gannet.test", "a label longer than 63 bytes"},
+        {"two..dots.test", "an empty label"},
+        {"bad name.test", "a character other than letters, digits, '-', '_' and '.'"},
+        {"a/b.test", "a character other than letters, digits, '-', '_' and '.'"},
+        {std::string(254, 'b'), "longer than 253 bytes"},
+        {".", "an empty name"},
+    };
+    for (const auto& [name, why] : cases) {
+        Found f = lookup_on(wt, name);
+        EXPECT_EQ(f.status, Status::failed) << name;
+        EXPECT_EQ(f.cause, Cause::invalid_address) << name;
+        EXPECT_EQ(f.detail, "not a host name: " + why) << name;
+    }
+    EXPECT_EQ(dns.total_questions(), 0);
+    std::string what = wt.run([] { return connect_error("bad name", 80, {}); });
+    EXPECT_EQ(what,
+              "connect to bad name:80: invalid address (not a host name: a character other "
+              "than letters, digits, '-', '_' and '.')");
+    // Underscores and a final dot are fine (and reach the server).
+    dns.add("my_service.gannet.test", {"127.0.0.1"}, 60);
+    EXPECT_EQ(lookup_on(wt, "my_service.gannet.test.").status, Status::found);
+}
